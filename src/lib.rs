@@ -1,6 +1,43 @@
 //! autorun: runs system tests and benchmarks written as Rhai scripts, with the autotest
 //! client lifecycle, arguments, keyvals, perf values, constraints and status log.
+//!
+//! `run(args) -> exit code` is the whole program: parse the command line, dispatch, and
+//! turn host errors into a message on stderr and exit code 2.
 
+pub mod args;
+pub mod cli;
+pub mod console;
 pub mod engine;
+pub mod error;
+pub mod job;
+pub mod lifecycle;
+pub mod profilers;
 pub mod results;
+pub mod run;
 pub mod status;
+
+use std::ffi::OsString;
+
+/// Runs autorun with the given command line and returns the process exit code.
+pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
+    let args: Vec<OsString> = args.into_iter().collect();
+    let cmdline = args
+        .iter()
+        .map(|a| a.to_string_lossy())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let cli = match cli::parse(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return e.exit_code();
+        }
+    };
+    let result = match cli.command {
+        cli::Command::Run(cmd) => run::run(cmd, cmdline),
+    };
+    result.unwrap_or_else(|e| {
+        eprintln!("autorun: {e}");
+        e.exit_code()
+    })
+}

@@ -75,3 +75,23 @@ pub trait LogSink: Send + Sync {
     /// Writes one message at `level`.
     fn log(&self, level: Level, message: &str);
 }
+
+/// Where a test's keyvals, perf values and job-level records go: the contract between the
+/// test object (engine) and the results writers. Each call writes and flushes at once.
+pub trait TestOutput: LogSink {
+    /// Appends one block to `<outputdir>/keyval`; `entries` are rendered values.
+    fn test_keyval(
+        &self,
+        entries: &std::collections::BTreeMap<String, String>,
+    ) -> Result<(), String>;
+    /// Appends one iteration block (attr, perf, blank line) to `results/keyval`.
+    fn iteration_keyval(
+        &self,
+        attr: &std::collections::BTreeMap<String, String>,
+        perf: &std::collections::BTreeMap<String, String>,
+    ) -> Result<(), String>;
+    /// Appends one JSON line (already rendered) to `results/perf_measurements`.
+    fn perf_line(&self, line: &str) -> Result<(), String>;
+    /// Records a job-level status line with no subdir (`INFO ---- ---- Run 0 failed …`).
+    fn job_record(&self, code: &str, message: &str);
+}

@@ -68,7 +68,8 @@ impl HostCtx {
     pub fn set_timeout(&self, secs: Option<u64>) {
         let mut deadline = self.deadline.lock().expect("deadline lock poisoned");
         *deadline = secs.map(|s| (Instant::now() + Duration::from_secs(s), s));
-        self.has_deadline.store(deadline.is_some(), Ordering::SeqCst);
+        self.has_deadline
+            .store(deadline.is_some(), Ordering::SeqCst);
     }
 
     /// `Err` when the script must stop: Ctrl-C was pressed or the deadline passed.
@@ -122,7 +123,8 @@ impl HostCtx {
 
     /// Kills every background process group started since the last call.
     pub fn kill_background(&self) {
-        let groups = std::mem::take(&mut *self.background.lock().expect("background lock poisoned"));
+        let groups =
+            std::mem::take(&mut *self.background.lock().expect("background lock poisoned"));
         for pgid in groups {
             // SAFETY: killpg only sends a signal; a group that already exited yields ESRCH.
             unsafe {

@@ -1,0 +1,370 @@
+//! The test object a lifecycle function sees as `this`: read-only properties (names and
+//! directories), free-form script state that persists across phases, the keyval and perf
+//! writers, and iteration hooks.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use rhai::{Dynamic, Engine, EvalAltResult, FnPtr, ImmutableString, Map};
+
+use crate::engine::failure::outcome_error;
+use crate::engine::value::{keyval_map, truthy};
+use crate::results::perf;
+use crate::status::TestOutput;
+
+/// Names and directories of one test run (SCRIPT-API §3).
+#[derive(Debug, Clone, Default)]
+pub struct TestInfo {
+    /// The test's name, e.g. `sleeptest`.
+    pub testname: String,
+    /// The tag, empty when none.
+    pub tag: String,
+    /// `testname[.tag]`, the name of its results subdirectory.
+    pub tagged_testname: String,
+    /// `<job results>/<subdir>`.
+    pub outputdir: PathBuf,
+    /// `<outputdir>/results`.
+    pub resultsdir: PathBuf,
+    /// `<outputdir>/profiling`.
+    pub profdir: PathBuf,
+    /// `<outputdir>/debug`.
+    pub debugdir: PathBuf,
+    /// The folder holding the script.
+    pub bindir: PathBuf,
+    /// Where `setup` builds things.
+    pub srcdir: PathBuf,
+    /// Private scratch space, removed after the test.
+    pub tmpdir: PathBuf,
+    /// The script's `VERSION`.
+    pub version: i64,
+}
+
+#[derive(Default)]
+struct State {
+    iteration: i64,
+    props: Map,
+    args: Map,
+    last_perf: Option<Map>,
+    new_keyval: bool,
+    before_hooks: Vec<FnPtr>,
+    after_hooks: Vec<FnPtr>,
+}
+
+/// The script-visible test object; cloning shares the same test.
+#[derive(Clone)]
+pub struct TestObj {
+    info: Arc<TestInfo>,
+    state: Arc<Mutex<State>>,
+    out: Arc<dyn TestOutput>,
+    job: Dynamic,
+}
+
+/// Property names a script may read but not assign.
+const READ_ONLY: &[&str] = &[
+    "testname",
+    "tag",
+    "tagged_testname",
+    "outputdir",
+    "resultsdir",
+    "profdir",
+    "debugdir",
+    "bindir",
+    "srcdir",
+    "tmpdir",
+    "iteration",
+    "version",
+    "args",
+    "job",
+];
+
+type Res<T> = Result<T, Box<EvalAltResult>>;
+
+impl TestObj {
+    /// A test object writing through `out`; `job` is what `this.job` returns.
+    pub fn new(info: TestInfo, args: Map, out: Arc<dyn TestOutput>, job: Dynamic) -> Self {
+        let state = State {
+            args,
+            ..State::default()
+        };
+        TestObj {
+            info: Arc::new(info),
+            state: Arc::new(Mutex::new(state)),
+            out,
+            job,
+        }
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().expect("test state lock poisoned")
+    }
+
+    /// The names and directories of this test.
+    pub fn info(&self) -> &TestInfo {
+        &self.info
+    }
+
+    /// Where this test writes its results.
+    pub fn output(&self) -> &Arc<dyn TestOutput> {
+        &self.out
+    }
+
+    /// The current iteration number (`this.iteration`).
+    pub fn iteration(&self) -> i64 {
+        self.state().iteration
+    }
+
+    /// Sets `this.iteration`, as the execute loop does.
+    pub fn set_iteration(&self, n: i64) {
+        self.state().iteration = n;
+    }
+
+    /// The hooks registered so far: (before, after), in registration order.
+    pub fn hooks(&self) -> (Vec<FnPtr>, Vec<FnPtr>) {
+        let s = self.state();
+        (s.before_hooks.clone(), s.after_hooks.clone())
+    }
+
+    /// The script's own properties, for display.
+    pub fn props(&self) -> Map {
+        self.state().props.clone()
+    }
+
+    /// Takes the "a keyval was written since the last look" flag and the last perf map.
+    pub fn take_new_perf(&self) -> Option<Map> {
+        let mut s = self.state();
+        if !std::mem::take(&mut s.new_keyval) {
+            return None;
+        }
+        Some(s.last_perf.clone().unwrap_or_default())
+    }
+
+    /// Appends `entries` to the test keyval (`<outputdir>/keyval`).
+    pub fn write_test_keyval(&self, entries: &BTreeMap<String, String>) -> Res<()> {
+        self.out.test_keyval(entries).map_err(value_error)
+    }
+
+    fn write_iteration_keyval(&self, attr: &Map, perf: &Map) -> Res<()> {
+        self.out
+            .iteration_keyval(&keyval_map(attr), &keyval_map(perf))
+            .map_err(value_error)?;
+        let mut s = self.state();
+        s.last_perf = Some(perf.clone());
+        s.new_keyval = true;
+        Ok(())
+    }
+
+    fn output_perf_value(&self, description: &str, value: &Dynamic, opts: PerfOpts) -> Res<()> {
+        let value = perf_value(value)?;
+        let line = perf::record(
+            description,
+            &value,
+            opts.units.as_deref(),
+            opts.higher_is_better,
+            opts.graph.as_deref(),
+            &opts.replacement,
+        )
+        .map_err(value_error)?;
+        self.out.perf_line(&line).map_err(value_error)
+    }
+
+    fn get(&self, name: &str) -> Res<Dynamic> {
+        let dir = |p: &PathBuf| Dynamic::from(p.to_string_lossy().to_string());
+        let i = &self.info;
+        Ok(match name {
+            "testname" => i.testname.clone().into(),
+            "tag" => i.tag.clone().into(),
+            "tagged_testname" => i.tagged_testname.clone().into(),
+            "outputdir" => dir(&i.outputdir),
+            "resultsdir" => dir(&i.resultsdir),
+            "profdir" => dir(&i.profdir),
+            "debugdir" => dir(&i.debugdir),
+            "bindir" => dir(&i.bindir),
+            "srcdir" => dir(&i.srcdir),
+            "tmpdir" => dir(&i.tmpdir),
+            "version" => i.version.into(),
+            "iteration" => self.iteration().into(),
+            "args" => self.state().args.clone().into(),
+            "job" => self.job.clone(),
+            _ => {
+                return self.state().props.get(name).cloned().ok_or_else(|| {
+                    format!("the test object has no property '{name}'; set it first, e.g. this.{name} = 0 in initialize").into()
+                })
+            }
+        })
+    }
+
+    fn set(&self, name: &str, value: Dynamic) -> Res<()> {
+        if READ_ONLY.contains(&name) {
+            // Rhai writes a property back after a method call on it
+            // (`this.iteration.to_string()`); only a real change is refused.
+            if format!("{:?}", self.get(name)?) == format!("{value:?}") {
+                return Ok(());
+            }
+            return Err(format!("property '{name}' of the test object is read-only").into());
+        }
+        self.state().props.insert(name.into(), value);
+        Ok(())
+    }
+}
+
+struct PerfOpts {
+    units: Option<String>,
+    higher_is_better: Option<bool>,
+    graph: Option<String>,
+    replacement: String,
+}
+
+impl PerfOpts {
+    fn new(units: &Dynamic, hib: &Dynamic, graph: &Dynamic, replacement: &str) -> Res<Self> {
+        let text = |v: &Dynamic, what: &str| -> Res<Option<String>> {
+            if v.is_unit() {
+                Ok(None)
+            } else if v.is_string() {
+                Ok(Some(v.to_string()))
+            } else {
+                Err(format!(
+                    "output_perf_value: {what} must be a string or (), not {}",
+                    v.type_name()
+                )
+                .into())
+            }
+        };
+        let higher_is_better = if hib.is_unit() {
+            None
+        } else {
+            Some(hib.as_bool().map_err(|t| {
+                format!("output_perf_value: higher_is_better must be a bool or (), not {t}")
+            })?)
+        };
+        Ok(PerfOpts {
+            units: text(units, "units")?,
+            higher_is_better,
+            graph: text(graph, "graph")?,
+            replacement: replacement.to_string(),
+        })
+    }
+}
+
+fn perf_value(value: &Dynamic) -> Res<perf::PerfValue> {
+    let num = |v: &Dynamic| -> Res<perf::Num> {
+        if let Ok(i) = v.as_int() {
+            Ok(perf::Num::Int(i))
+        } else if let Ok(f) = v.as_float() {
+            Ok(perf::Num::Float(f))
+        } else {
+            Err(value_error(format!(
+                "The value must be a number or an array of numbers, not {}",
+                v.type_name()
+            )))
+        }
+    };
+    if let Some(arr) = value.read_lock::<rhai::Array>() {
+        return Ok(perf::PerfValue::List(
+            arr.iter().map(num).collect::<Res<_>>()?,
+        ));
+    }
+    Ok(perf::PerfValue::Number(num(value)?))
+}
+
+/// The original raised ValueError for bad keyvals and perf values; keep that class name.
+fn value_error(message: impl AsRef<str>) -> Box<EvalAltResult> {
+    outcome_error("ValueError", message.as_ref())
+}
+
+/// Registers the `Test` type, its properties and methods.
+pub(crate) fn register(engine: &mut Engine) {
+    engine.register_type_with_name::<TestObj>("Test");
+    engine.register_indexer_get(|t: &mut TestObj, name: &str| t.get(name));
+    engine.register_indexer_set(|t: &mut TestObj, name: &str, v: Dynamic| t.set(name, v));
+    for name in READ_ONLY {
+        let owned = name.to_string();
+        engine.register_get(name, move |t: &mut TestObj| t.get(&owned));
+    }
+    engine.register_fn("write_test_keyval", |t: &mut TestObj, m: Map| {
+        t.write_test_keyval(&keyval_map(&m))
+    });
+    engine.register_fn("write_perf_keyval", |t: &mut TestObj, m: Map| {
+        t.write_iteration_keyval(&Map::new(), &m)
+    });
+    engine.register_fn("write_attr_keyval", |t: &mut TestObj, m: Map| {
+        t.write_iteration_keyval(&m, &Map::new())
+    });
+    engine.register_fn(
+        "write_iteration_keyval",
+        |t: &mut TestObj, a: Map, p: Map| t.write_iteration_keyval(&a, &p),
+    );
+    register_perf(engine);
+    engine.register_fn(
+        "register_before_iteration_hook",
+        |t: &mut TestObj, f: FnPtr| {
+            t.state().before_hooks.push(f);
+        },
+    );
+    engine.register_fn(
+        "register_after_iteration_hook",
+        |t: &mut TestObj, f: FnPtr| {
+            t.state().after_hooks.push(f);
+        },
+    );
+    engine.register_fn("to_string", |t: &mut TestObj| -> ImmutableString {
+        format!("Test({})", t.info.tagged_testname).into()
+    });
+    engine.register_fn("to_debug", |t: &mut TestObj| -> ImmutableString {
+        format!("Test({}) {:?}", t.info.tagged_testname, t.props()).into()
+    });
+    engine.register_fn("is_truthy", |v: Dynamic| truthy(&v));
+}
+
+fn register_perf(engine: &mut Engine) {
+    engine.register_fn(
+        "output_perf_value",
+        |t: &mut TestObj, d: &str, v: Dynamic| {
+            t.output_perf_value(
+                d,
+                &v,
+                PerfOpts::new(&Dynamic::UNIT, &Dynamic::UNIT, &Dynamic::UNIT, "_")?,
+            )
+        },
+    );
+    engine.register_fn(
+        "output_perf_value",
+        |t: &mut TestObj, d: &str, v: Dynamic, units: Dynamic| {
+            t.output_perf_value(
+                d,
+                &v,
+                PerfOpts::new(&units, &Dynamic::UNIT, &Dynamic::UNIT, "_")?,
+            )
+        },
+    );
+    engine.register_fn(
+        "output_perf_value",
+        |t: &mut TestObj, d: &str, v: Dynamic, units: Dynamic, hib: Dynamic| {
+            t.output_perf_value(d, &v, PerfOpts::new(&units, &hib, &Dynamic::UNIT, "_")?)
+        },
+    );
+    engine.register_fn(
+        "output_perf_value",
+        |t: &mut TestObj, d: &str, v: Dynamic, units: Dynamic, hib: Dynamic, g: Dynamic| {
+            t.output_perf_value(d, &v, PerfOpts::new(&units, &hib, &g, "_")?)
+        },
+    );
+    engine.register_fn(
+        "output_perf_value",
+        |t: &mut TestObj,
+         d: &str,
+         v: Dynamic,
+         units: Dynamic,
+         hib: Dynamic,
+         g: Dynamic,
+         r: Dynamic| {
+            // The original rejects a None replacement with its usual message.
+            let r = if r.is_unit() {
+                "()".to_string()
+            } else {
+                r.to_string()
+            };
+            t.output_perf_value(d, &v, PerfOpts::new(&units, &hib, &g, &r)?)
+        },
+    );
+}

@@ -1,0 +1,126 @@
+//! Conversions between Rhai values and the host's plain values: command-line arguments in,
+//! keyval text and `param-<name>` literals out.
+
+use rhai::{Dynamic, Map};
+
+use crate::args::ArgValue;
+use crate::results::keyval::format_float;
+
+/// The Rhai value of a typed command-line argument.
+pub fn from_arg(value: &ArgValue) -> Dynamic {
+    match value {
+        ArgValue::Bool(b) => Dynamic::from(*b),
+        ArgValue::Int(i) => Dynamic::from(*i),
+        ArgValue::Float(f) => Dynamic::from(*f),
+        ArgValue::Str(s) => Dynamic::from(s.clone()),
+        ArgValue::Json(v) => from_json(v),
+    }
+}
+
+/// The Rhai value of a JSON value (integers stay integers).
+pub fn from_json(value: &serde_json::Value) -> Dynamic {
+    match value {
+        serde_json::Value::Null => Dynamic::UNIT,
+        serde_json::Value::Bool(b) => Dynamic::from(*b),
+        serde_json::Value::Number(n) => match n.as_i64() {
+            Some(i) => Dynamic::from(i),
+            None => Dynamic::from(n.as_f64().unwrap_or(f64::NAN)),
+        },
+        serde_json::Value::String(s) => Dynamic::from(s.clone()),
+        serde_json::Value::Array(a) => Dynamic::from_array(a.iter().map(from_json).collect()),
+        serde_json::Value::Object(o) => {
+            let map: Map = o
+                .iter()
+                .map(|(k, v)| (k.as_str().into(), from_json(v)))
+                .collect();
+            Dynamic::from_map(map)
+        }
+    }
+}
+
+/// A keyval value: integers as digits, floats in shortest round-trip form, strings as
+/// they are, booleans `true`/`false`, anything else in Rhai literal form.
+pub fn keyval_text(value: &Dynamic) -> String {
+    if let Ok(i) = value.as_int() {
+        i.to_string()
+    } else if let Ok(f) = value.as_float() {
+        format_float(f)
+    } else if let Ok(b) = value.as_bool() {
+        b.to_string()
+    } else if value.is_string() {
+        value.to_string()
+    } else {
+        literal(value)
+    }
+}
+
+/// The Rhai literal form used for `param-<name>` keyvals: `"rw"`, `[4096, 65536]`, `1.0`.
+pub fn literal(value: &Dynamic) -> String {
+    if let Ok(f) = value.as_float() {
+        return format_float(f);
+    }
+    format!("{value:?}")
+}
+
+/// Renders every entry of a script map as keyval text, sorted by key.
+pub fn keyval_map(map: &Map) -> std::collections::BTreeMap<String, String> {
+    map.iter()
+        .map(|(k, v)| (k.to_string(), keyval_text(v)))
+        .collect()
+}
+
+/// Whether a value is "truthy" the way a Python condition is: false, 0, 0.0, "", [], #{}
+/// and () are false.
+pub fn truthy(value: &Dynamic) -> bool {
+    if let Ok(b) = value.as_bool() {
+        b
+    } else if let Ok(i) = value.as_int() {
+        i != 0
+    } else if let Ok(f) = value.as_float() {
+        f != 0.0
+    } else if value.is_unit() {
+        false
+    } else if let Some(s) = value.read_lock::<rhai::ImmutableString>() {
+        !s.is_empty()
+    } else if let Some(a) = value.read_lock::<rhai::Array>() {
+        !a.is_empty()
+    } else if let Some(m) = value.read_lock::<Map>() {
+        !m.is_empty()
+    } else {
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keyval_text_follows_the_documented_rules() {
+        assert_eq!(keyval_text(&Dynamic::from(3_i64)), "3");
+        assert_eq!(keyval_text(&Dynamic::from(0.1_f64)), "0.1");
+        assert_eq!(keyval_text(&Dynamic::from(1.0_f64)), "1.0");
+        assert_eq!(keyval_text(&Dynamic::from(1e-7_f64)), "1e-7");
+        assert_eq!(keyval_text(&Dynamic::from(true)), "true");
+        assert_eq!(keyval_text(&Dynamic::from("rw")), "rw");
+        assert_eq!(keyval_text(&Dynamic::UNIT), "()");
+    }
+
+    #[test]
+    fn literals_quote_strings_and_show_arrays() {
+        assert_eq!(literal(&Dynamic::from("rw")), "\"rw\"");
+        let arr = from_json(&serde_json::json!([4096, 65536]));
+        assert_eq!(literal(&arr), "[4096, 65536]");
+        assert_eq!(literal(&Dynamic::from(2.0_f64)), "2.0");
+        assert_eq!(literal(&from_arg(&ArgValue::Int(1))), "1");
+    }
+
+    #[test]
+    fn truthiness_is_pythonic() {
+        assert!(!truthy(&Dynamic::from(0_i64)));
+        assert!(!truthy(&Dynamic::from("")));
+        assert!(!truthy(&Dynamic::UNIT));
+        assert!(truthy(&Dynamic::from(2.5_f64)));
+        assert!(truthy(&from_json(&serde_json::json!([1]))));
+    }
+}

@@ -1,0 +1,7 @@
+//! The CLI integration tests: one binary, one module per area.
+
+mod examples;
+mod lifecycle;
+mod outcomes;
+mod results;
+mod support;
