@@ -35,19 +35,93 @@ pub struct Cli {
 /// The subcommands; a bare script path means `run`.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run a test script (the default when the first word is a script path).
+    /// Run a test script or a control file (the default when the first word is a script).
     #[command(after_help = EXAMPLES)]
     Run(RunArgs),
+    /// Open an interactive session on a live test (or a scratch session without a script).
+    Repl(ReplArgs),
+    /// Compile scripts and validate arguments without running anything.
+    Check(CheckArgs),
+    /// List the tests found in directories, without running them.
+    List(ListArgs),
+    /// Print every host function a script can call, with signatures and docs.
+    Api(ApiArgs),
 }
 
 /// Options of `autorun run`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// The test script (.rhai). Write `./run` for a script named like a subcommand.
+    /// The test script or control file (.rhai). Write `./run` for a script named like a
+    /// subcommand.
     pub script: PathBuf,
     /// Test arguments as KEY=VALUE, e.g. seconds=2 iterations=3 mode=rw sizes=[4096,8192].
     #[arg(value_name = "KEY=VALUE")]
     pub words: Vec<String>,
+    /// The job's options.
+    #[command(flatten)]
+    pub job: JobArgs,
+    /// When a test ends FAIL or ERROR, open the REPL on it before its cleanup runs.
+    #[arg(long)]
+    pub repl_on_fail: bool,
+}
+
+/// Options of `autorun repl`.
+#[derive(Debug, Args)]
+pub struct ReplArgs {
+    /// The test script to load; without one, a scratch session with every host module.
+    pub script: Option<PathBuf>,
+    /// Test arguments as KEY=VALUE.
+    #[arg(value_name = "KEY=VALUE")]
+    pub words: Vec<String>,
+    /// The job's options.
+    #[command(flatten)]
+    pub job: JobArgs,
+}
+
+/// Options of `autorun check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Scripts to check, then KEY=VALUE arguments to validate against each of them.
+    #[arg(value_name = "SCRIPT|KEY=VALUE", required = true)]
+    pub words: Vec<String>,
+}
+
+/// Options of `autorun list`.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Directories to search (default: the current directory).
+    #[arg(value_name = "DIR")]
+    pub dirs: Vec<PathBuf>,
+    /// Only tests whose TAGS contain this tag.
+    #[arg(long, value_name = "TAG")]
+    pub tag: Option<String>,
+    /// Print JSON for machines.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Output formats of `autorun api`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ApiFormat {
+    /// Markdown, for people.
+    Md,
+    /// JSON, for tools.
+    Json,
+    /// A Rhai definitions file (`.d.rhai`) for editors and language servers.
+    RhaiDefs,
+}
+
+/// Options of `autorun api`.
+#[derive(Debug, Args)]
+pub struct ApiArgs {
+    /// The output format.
+    #[arg(long, value_enum, default_value = "md")]
+    pub format: ApiFormat,
+}
+
+/// Options shared by everything that runs a job.
+#[derive(Debug, Args)]
+pub struct JobArgs {
     /// Results directory: must be new or empty. Default: results/<label>-<YYYYmmdd-HHMMSS>/
     /// with results/latest pointing at it.
     #[arg(long, value_name = "DIR")]
@@ -70,9 +144,13 @@ pub struct RunArgs {
     /// Also echo the tests' log lines to stderr.
     #[arg(short, long)]
     pub verbose: bool,
+    /// A directory to look tests up in by name; repeatable, later ones win. Default:
+    /// `tests` and `site_tests` next to the control file, when present.
+    #[arg(long, value_name = "DIR")]
+    pub testdir: Vec<PathBuf>,
 }
 
-impl RunArgs {
+impl JobArgs {
     /// The console verbosity the flags ask for.
     pub fn verbosity(&self) -> Verbosity {
         if self.quiet {
@@ -85,7 +163,7 @@ impl RunArgs {
     }
 }
 
-const SUBCOMMANDS: &[&str] = &["run", "help"];
+const SUBCOMMANDS: &[&str] = &["run", "repl", "check", "list", "api", "help"];
 
 /// Parses the command line; `autorun SCRIPT …` is read as `autorun run SCRIPT …`.
 pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Cli, clap::Error> {
@@ -114,17 +192,26 @@ mod tests {
     #[test]
     fn a_bare_script_means_run_and_options_go_anywhere() {
         let cli = parse_words(&["--retry", "2", "t.rhai", "seconds=1", "-q"]).expect("parses");
-        let Command::Run(run) = cli.command;
+        let Command::Run(run) = cli.command else {
+            panic!("not run")
+        };
         assert_eq!(run.script, PathBuf::from("t.rhai"));
         assert_eq!(run.words, vec!["seconds=1"]);
-        assert_eq!(run.retry, 2);
-        assert_eq!(run.verbosity(), Verbosity::Quiet);
+        assert_eq!(run.job.retry, 2);
+        assert_eq!(run.job.verbosity(), Verbosity::Quiet);
     }
 
     #[test]
     fn the_run_subcommand_can_be_spelled_out() {
         let cli = parse_words(&["run", "t.rhai", "--results", "/tmp/x"]).expect("parses");
-        let Command::Run(run) = cli.command;
-        assert_eq!(run.results, Some(PathBuf::from("/tmp/x")));
+        let Command::Run(run) = cli.command else {
+            panic!("not run")
+        };
+        assert_eq!(run.job.results, Some(PathBuf::from("/tmp/x")));
+        let cli = parse_words(&["list", "scripts", "--tag", "quick"]).expect("parses");
+        assert!(matches!(
+            cli.command,
+            Command::List(ListArgs { tag: Some(_), .. })
+        ));
     }
 }

@@ -5,7 +5,7 @@ use std::io::Write;
 use std::path::Path;
 use std::time::Duration;
 
-use crate::status::Status;
+use crate::status::{Status, TestOutcome};
 
 /// How much to print.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -42,6 +42,13 @@ impl Console {
         }
     }
 
+    /// Prints the table of a multi-test job: test, status, duration, reason.
+    pub fn summary(&self, outcomes: &[TestOutcome]) {
+        if self.verbosity != Verbosity::Quiet {
+            print!("{}", summary_table(outcomes));
+        }
+    }
+
     /// Echoes a test log line when verbose.
     pub fn log_line(&self, level: &str, message: &str) {
         if self.verbosity == Verbosity::Verbose {
@@ -61,6 +68,32 @@ pub fn result_line(name: &str, status: Status, duration: Duration, reason: &str)
     line.trim_end().to_string()
 }
 
+/// The job summary: one aligned row per test, reasons cut to their first line.
+pub fn summary_table(outcomes: &[TestOutcome]) -> String {
+    let width = outcomes
+        .iter()
+        .map(|o| o.name.len())
+        .max()
+        .unwrap_or(0)
+        .max("test".len());
+    let mut out = format!(
+        "\n{:<width$}  {:<7}  {:>9}  reason\n",
+        "test", "status", "duration"
+    );
+    for o in outcomes {
+        let reason = o.reason.lines().next().unwrap_or("");
+        let line = format!(
+            "{:<width$}  {:<7}  {:>8.2}s  {reason}",
+            o.name,
+            o.status.as_str(),
+            o.duration.as_secs_f64()
+        );
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -77,6 +110,26 @@ mod tests {
         assert_eq!(
             result_line("t", Status::Good, Duration::ZERO, ""),
             "GOOD    t  0.00s"
+        );
+    }
+
+    #[test]
+    fn the_summary_aligns_one_row_per_test() {
+        let o = |name: &str, status, reason: &str| TestOutcome {
+            name: name.into(),
+            status,
+            reason: reason.into(),
+            duration: Duration::from_millis(1500),
+        };
+        let table = summary_table(&[
+            o("sleeptest.quick", Status::Good, "completed successfully"),
+            o("x", Status::Fail, "boom\nmore"),
+        ]);
+        assert_eq!(
+            table,
+            "\ntest             status    duration  reason\n\
+             sleeptest.quick  GOOD         1.50s  completed successfully\n\
+             x                FAIL         1.50s  boom\n"
         );
     }
 }

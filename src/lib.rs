@@ -9,9 +9,13 @@ pub mod cli;
 pub mod console;
 pub mod engine;
 pub mod error;
+pub mod introspect;
 pub mod job;
 pub mod lifecycle;
+pub mod lookup;
+pub mod packages;
 pub mod profilers;
+pub mod repl;
 pub mod results;
 pub mod run;
 pub mod status;
@@ -35,6 +39,10 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
     };
     let result = match cli.command {
         cli::Command::Run(cmd) => run::run(cmd, cmdline),
+        cli::Command::Repl(cmd) => repl::run(cmd, cmdline),
+        cli::Command::Check(cmd) => introspect::check(cmd),
+        cli::Command::List(cmd) => introspect::list(cmd),
+        cli::Command::Api(cmd) => introspect::api(cmd),
     };
     result.unwrap_or_else(|e| {
         eprintln!("autorun: {e}");

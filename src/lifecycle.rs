@@ -14,6 +14,7 @@
 //! object's output and never prints.
 
 use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
 use std::time::Instant;
 
 use crate::engine::constraints::{failure_message, Constraints};
@@ -23,31 +24,8 @@ use crate::engine::script::TestScript;
 use crate::engine::value::truthy;
 use crate::engine::{Dynamic, Engine, Map, TestObj};
 use crate::profilers::ProfilerManager;
+pub use crate::status::Settings;
 use crate::status::{Level, Status};
-
-/// The job settings the lifecycle obeys.
-#[derive(Debug, Clone)]
-pub struct Settings {
-    /// How many times a `fail_retry` iteration is retried.
-    pub test_retry: u32,
-    /// Whether cleanup runs by default.
-    pub run_test_cleanup: bool,
-    /// `profile_only` when a test does not say.
-    pub default_profile_only: bool,
-    /// Drop the page cache before each iteration.
-    pub drop_caches_between_iterations: bool,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Settings {
-            test_retry: 0,
-            run_test_cleanup: true,
-            default_profile_only: false,
-            drop_caches_between_iterations: false,
-        }
-    }
-}
 
 /// Why a test ended without passing: its status and the decoded failure.
 #[derive(Debug, Clone)]
@@ -62,6 +40,10 @@ pub struct Raised {
 
 type Res<T = ()> = Result<T, Raised>;
 
+/// Called when a test has failed (FAIL or ERROR), before its cleanup: the test is still
+/// live, so a post-mortem REPL can inspect it. The outcome is recorded unchanged after.
+pub type OnFail = std::sync::Arc<dyn Fn(&Engine, &TestScript, &TestObj, &Raised) + Send + Sync>;
+
 /// One test's lifecycle over a loaded script and its test object.
 pub struct Lifecycle<'a> {
     engine: &'a Engine,
@@ -71,10 +53,11 @@ pub struct Lifecycle<'a> {
     this: Dynamic,
     args: Map,
     settings: &'a Settings,
-    profilers: &'a mut ProfilerManager,
+    profilers: &'a Mutex<ProfilerManager>,
     constraints: Vec<String>,
     sandbox: Option<Constraints>,
     failed_constraints: Vec<Vec<String>>,
+    on_fail: Option<OnFail>,
 }
 
 impl<'a> Lifecycle<'a> {
@@ -86,7 +69,7 @@ impl<'a> Lifecycle<'a> {
         test: TestObj,
         args: Map,
         settings: &'a Settings,
-        profilers: &'a mut ProfilerManager,
+        profilers: &'a Mutex<ProfilerManager>,
     ) -> Self {
         let this = Dynamic::from(test.clone());
         Lifecycle {
@@ -101,7 +84,14 @@ impl<'a> Lifecycle<'a> {
             constraints: Vec::new(),
             sandbox: None,
             failed_constraints: Vec::new(),
+            on_fail: None,
         }
+    }
+
+    /// Calls `hook` when the test fails, before cleanup.
+    pub fn on_fail(mut self, hook: Option<OnFail>) -> Self {
+        self.on_fail = hook;
+        self
     }
 
     /// Runs the whole lifecycle (`_exec`): the body, then cleanup by the original's rules.
@@ -125,6 +115,11 @@ impl<'a> Lifecycle<'a> {
                 raised.phase, raised.failure.message
             ),
         );
+        if let Some(hook) = &self.on_fail {
+            if raised.status.is_failure() {
+                hook(self.engine, self.script, &self.test, &raised);
+            }
+        }
         if run_cleanup {
             self.prepare_cleanup_after(&raised.failure);
             if let Err(c) = self.phase("cleanup", false) {
@@ -170,11 +165,52 @@ impl<'a> Lifecycle<'a> {
         }
     }
 
+    /// Calls one lifecycle function by name, classifying its failure as the runner would
+    /// (unhandled errors are FAIL in warmup, run_once and execute, ERROR elsewhere).
+    pub fn call_phase(&mut self, name: &'static str) -> Res {
+        let in_body = matches!(
+            name,
+            "warmup"
+                | "execute"
+                | "before_run_once"
+                | "run_once"
+                | "after_run_once"
+                | "postprocess_iteration"
+                | "postprocess"
+        );
+        self.phase(name, in_body)
+    }
+
+    /// Runs `n` more iterations of the default loop (hooks, retries, constraints, keyval
+    /// writes), numbering them on from the current iteration; then the constraint verdict.
+    pub fn iterate(&mut self, n: i64) -> Res {
+        self.constraints =
+            constraint_list(self.args.get("constraints")).map_err(|f| body_status(f, "execute"))?;
+        let profile_only = self.settings.default_profile_only;
+        for _ in 0..n {
+            self.test.set_iteration(self.test.iteration() + 1);
+            self.run_once_with_retry(profile_only)
+                .map_err(|f| body_status(f, "run_once"))?;
+        }
+        let msg = failure_message(&self.failed_constraints);
+        if !msg.is_empty() {
+            return Err(body_status(
+                Failure::new(FailureKind::Outcome(Status::Fail), msg),
+                "execute",
+            ));
+        }
+        Ok(())
+    }
+
     /// Calls a lifecycle function; unhandled errors are FAIL in the body, ERROR elsewhere.
     fn phase(&mut self, name: &'static str, in_body: bool) -> Res {
         self.call(name)
             .map(drop)
             .map_err(|f| raised(f, name, in_body))
+    }
+
+    fn profilers(&self) -> MutexGuard<'_, ProfilerManager> {
+        self.profilers.lock().expect("profilers lock poisoned")
     }
 
     /// Calls a lifecycle function for its effects; what it returns is not used.
@@ -229,8 +265,8 @@ impl<'a> Lifecycle<'a> {
     /// The default `execute`: counted or timed iterations, the profiled run, postprocess
     /// and the constraint verdict. Errors inside are body errors (FAIL when unhandled).
     fn execute(&mut self) -> Result<(), Failure> {
-        if self.profilers.active() {
-            self.profilers.stop();
+        if self.profilers().active() {
+            self.profilers().stop();
         }
         let profile_only = match self.args.get("profile_only") {
             Some(v) if !v.is_unit() => truthy(v),
@@ -318,7 +354,7 @@ impl<'a> Lifecycle<'a> {
 
     fn iteration_body(&mut self, profile_only: bool) -> Result<(), Failure> {
         if profile_only {
-            if !self.profilers.present() {
+            if !self.profilers().present() {
                 self.test.output().job_record(
                     "WARN",
                     "No profilers have been added but profile_only is set - nothing will be run",
@@ -341,12 +377,12 @@ impl<'a> Lifecycle<'a> {
 
     /// The profiled run: only when a profiler is present; no hooks, no constraints.
     fn run_once_profiling(&mut self) -> Result<(), Failure> {
-        if !self.profilers.present() {
+        if !self.profilers().present() {
             return Ok(());
         }
         self.drop_caches();
         self.call("before_run_once")?;
-        self.profilers.start();
+        self.profilers().start();
         let result = self.call("run_once").and_then(|_| {
             let by_arg = self
                 .args
@@ -365,7 +401,7 @@ impl<'a> Lifecycle<'a> {
             }
             Ok(())
         });
-        self.profilers.stop();
+        self.profilers().stop();
         result?;
         self.call("after_run_once")
     }

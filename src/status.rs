@@ -95,3 +95,40 @@ pub trait TestOutput: LogSink {
     /// Records a job-level status line with no subdir (`INFO ---- ---- Run 0 failed …`).
     fn job_record(&self, code: &str, message: &str);
 }
+
+/// The job settings the lifecycle obeys.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// How many times a `fail_retry` iteration is retried.
+    pub test_retry: u32,
+    /// Whether cleanup runs by default.
+    pub run_test_cleanup: bool,
+    /// `profile_only` when a test does not say.
+    pub default_profile_only: bool,
+    /// Drop the page cache before each iteration.
+    pub drop_caches_between_iterations: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            test_retry: 0,
+            run_test_cleanup: true,
+            default_profile_only: false,
+            drop_caches_between_iterations: false,
+        }
+    }
+}
+
+/// The verdict on one test.
+#[derive(Debug, Clone)]
+pub struct TestOutcome {
+    /// The subdirectory (tagged name, nested under its parent for subtests).
+    pub name: String,
+    /// Its status.
+    pub status: Status,
+    /// The status-log message (`completed successfully` for GOOD).
+    pub reason: String,
+    /// How long it took.
+    pub duration: std::time::Duration,
+}

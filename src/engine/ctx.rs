@@ -123,8 +123,15 @@ impl HostCtx {
 
     /// Kills every background process group started since the last call.
     pub fn kill_background(&self) {
-        let groups =
-            std::mem::take(&mut *self.background.lock().expect("background lock poisoned"));
+        self.kill_background_since(0);
+    }
+
+    fn kill_background_since(&self, mark: usize) {
+        let groups: Vec<i32> = {
+            let mut all = self.background.lock().expect("background lock poisoned");
+            let keep = mark.min(all.len());
+            all.split_off(keep)
+        };
         for pgid in groups {
             // SAFETY: killpg only sends a signal; a group that already exited yields ESRCH.
             unsafe {
@@ -132,4 +139,36 @@ impl HostCtx {
             }
         }
     }
+
+    /// Remembers the running test's sink, deadline and background processes, so that a
+    /// nested test (a subtest) can take over and `restore` can give them back.
+    pub fn save(&self) -> Saved {
+        Saved {
+            sink: self.sink.read().expect("sink lock poisoned").clone(),
+            deadline: *self.deadline.lock().expect("deadline lock poisoned"),
+            background: self
+                .background
+                .lock()
+                .expect("background lock poisoned")
+                .len(),
+        }
+    }
+
+    /// Kills the background processes started since `save`, and gives back the saved
+    /// sink and deadline.
+    pub fn restore(&self, saved: Saved) {
+        self.kill_background_since(saved.background);
+        *self.sink.write().expect("sink lock poisoned") = saved.sink;
+        let mut deadline = self.deadline.lock().expect("deadline lock poisoned");
+        *deadline = saved.deadline;
+        self.has_deadline
+            .store(deadline.is_some(), Ordering::SeqCst);
+    }
+}
+
+/// What `HostCtx::save` remembers of the running test.
+pub struct Saved {
+    sink: Option<Arc<dyn LogSink>>,
+    deadline: Option<(Instant, u64)>,
+    background: usize,
 }

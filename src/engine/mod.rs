@@ -12,9 +12,10 @@ pub mod value;
 
 use std::sync::Arc;
 
+pub use api::job::{JobApi, JobHandle};
 pub use api::test_obj::{TestInfo, TestObj};
 /// Rhai's value types, re-exported so the rest of the crate need not name `rhai`.
-pub use rhai::{Array, Dynamic, Engine, Map};
+pub use rhai::{Array, Dynamic, Engine, EvalAltResult, Map, Scope};
 
 use ctx::HostCtx;
 

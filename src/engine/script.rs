@@ -63,15 +63,17 @@ impl TestScript {
     /// Compiles `source` read from `path` (named in every error message).
     pub fn compile(engine: &Engine, path: &Path, source: &str) -> Result<Self, CompileError> {
         let name = path.display().to_string();
-        let mut ast = engine.compile(source).map_err(|e| CompileError {
-            rendered: render_caret(
-                &name,
-                source,
-                &e.to_string().replace(&format!(" ({})", e.1), ""),
-                e.1.line(),
-                e.1.position(),
-            ),
-        })?;
+        let mut ast = engine
+            .compile_with_scope(&control_scope(), source)
+            .map_err(|e| CompileError {
+                rendered: render_caret(
+                    &name,
+                    source,
+                    &e.to_string().replace(&format!(" ({})", e.1), ""),
+                    e.1.line(),
+                    e.1.position(),
+                ),
+            })?;
         ast.set_source(name);
         let functions = ast
             .iter_functions()
@@ -239,6 +241,15 @@ impl TestScript {
         let argv = self.pick_args(name, args);
         self.call_with(engine, this, name, argv)
     }
+}
+
+/// The variables a control file's top level sees, declared so that strict-variable
+/// compilation accepts them (`job`, `args`).
+fn control_scope() -> Scope<'static> {
+    let mut scope = Scope::new();
+    scope.push("job", Dynamic::UNIT);
+    scope.push("args", Map::new());
+    scope
 }
 
 fn read_consts(scope: &Scope) -> Result<Consts, String> {

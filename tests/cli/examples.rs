@@ -18,6 +18,8 @@ const EXAMPLES: &[(&str, &[&str], &str)] = &[
     ),
     ("toolbuild.rhai", &["lines=50"], "toolbuild/results/keyval"),
     ("flaky.rhai", &["--retry", "2"], "flaky/results/keyval"),
+    ("nested.rhai", &[], "nested/sleeptest.sub/keyval"),
+    ("control.rhai", &[], "nested/sleeptest.sub/keyval"),
 ];
 
 #[test]
@@ -41,15 +43,49 @@ fn every_example_script_is_listed_here() {
 #[test]
 fn every_example_passes() {
     for (name, args, file) in EXAMPLES {
-        let f = Fixture::from_file(
-            &Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("scripts")
-                .join(name),
-        );
+        let f = examples(name);
         let out = f.run(args);
         assert_code(&out, 0);
         assert!(f.results().join(file).is_file(), "{name} must leave {file}");
     }
+}
+
+/// A copy of `scripts/` (examples may run each other) with `name` as the script.
+fn examples(name: &str) -> Fixture {
+    let dir = tempfile::tempdir().expect("tempdir");
+    copy_tree(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts"),
+        dir.path(),
+    );
+    let _ = std::fs::remove_dir_all(dir.path().join("src"));
+    let script = dir.path().join(name);
+    Fixture { dir, script }
+}
+
+#[test]
+fn the_control_example_runs_a_nested_suite() {
+    let f = examples("control.rhai");
+    let out = f.run(&[]);
+    assert_code(&out, 0);
+    let log = normalize_status(&f.read("status.log"));
+    for line in [
+        "		GOOD	sleeptest.quick	sleeptest.quick	",
+        "		GOOD	sleeptest.twice	sleeptest.twice	",
+        "		GOOD	hashbench	hashbench	",
+        "		INFO	----	----	timestamp=T	localtime=L	Run 1 failed with transient failure on run 2
+",
+        "		GOOD	flaky	flaky	",
+        "		START	nested/sleeptest.sub	sleeptest.sub	",
+        "			GOOD	nested/sleeptest.sub	sleeptest.sub	",
+        "		GOOD	nested	nested	",
+    ] {
+        assert!(log.contains(line), "missing {line:?} in\n{log}");
+    }
+    assert!(
+        stdout(&out).contains("nested/sleeptest.sub"),
+        "{}",
+        stdout(&out)
+    );
 }
 
 #[test]

@@ -34,6 +34,19 @@ impl Fixture {
         Fixture { dir, script }
     }
 
+    /// A copy of the `tests/scripts/jobs` tree (its `tests/` and `site_tests/`) with a
+    /// control file `ctl.rhai` holding `source`.
+    pub(crate) fn job(source: &str) -> Fixture {
+        let dir = tempfile::tempdir().expect("tempdir");
+        copy_tree(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scripts/jobs"),
+            dir.path(),
+        );
+        let script = dir.path().join("ctl.rhai");
+        std::fs::write(&script, source).expect("write control file");
+        Fixture { dir, script }
+    }
+
     /// The results directory the `run` helpers use.
     pub(crate) fn results(&self) -> PathBuf {
         self.dir.path().join("res")
@@ -55,6 +68,20 @@ impl Fixture {
     /// A file under the results directory, as text ("" when missing).
     pub(crate) fn read(&self, rel: &str) -> String {
         std::fs::read_to_string(self.results().join(rel)).unwrap_or_default()
+    }
+}
+
+/// Copies a directory tree.
+pub(crate) fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read_dir") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("file type").is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 //! Host modules scripts can call, one file per namespace, each with a `register` function.
 
 pub(crate) mod fs;
+pub mod job;
 pub(crate) mod json;
 pub(crate) mod log;
 pub(crate) mod outcome;
@@ -19,6 +20,7 @@ pub(crate) fn register_all(engine: &mut Engine, ctx: &Arc<HostCtx>) {
     log::register(engine, ctx);
     outcome::register(engine);
     test_obj::register(engine);
+    job::register(engine);
     utils::register(engine, ctx);
     fs::register(engine, ctx);
     json::register(engine, ctx);

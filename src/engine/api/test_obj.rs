@@ -22,6 +22,8 @@ pub struct TestInfo {
     pub tag: String,
     /// `testname[.tag]`, the name of its results subdirectory.
     pub tagged_testname: String,
+    /// Its results subdirectory relative to the job's: `<parent>/<tagged>` for subtests.
+    pub subdir: String,
     /// `<job results>/<subdir>`.
     pub outputdir: PathBuf,
     /// `<outputdir>/results`.
@@ -104,6 +106,11 @@ impl TestObj {
         &self.info
     }
 
+    /// What `this.job` returns.
+    pub fn job(&self) -> &Dynamic {
+        &self.job
+    }
+
     /// Where this test writes its results.
     pub fn output(&self) -> &Arc<dyn TestOutput> {
         &self.out
@@ -130,13 +137,14 @@ impl TestObj {
         self.state().props.clone()
     }
 
-    /// Takes the "a keyval was written since the last look" flag and the last perf map.
+    /// Takes the last perf map if a keyval was written since the last look (the
+    /// original's `_new_keyval` flag); only the constraint check needs it.
     pub fn take_new_perf(&self) -> Option<Map> {
         let mut s = self.state();
         if !std::mem::take(&mut s.new_keyval) {
             return None;
         }
-        Some(s.last_perf.clone().unwrap_or_default())
+        Some(s.last_perf.take().unwrap_or_default())
     }
 
     /// Appends `entries` to the test keyval (`<outputdir>/keyval`).
@@ -144,12 +152,12 @@ impl TestObj {
         self.out.test_keyval(entries).map_err(value_error)
     }
 
-    fn write_iteration_keyval(&self, attr: &Map, perf: &Map) -> Res<()> {
+    fn write_iteration_keyval(&self, attr: &Map, perf: Map) -> Res<()> {
         self.out
-            .iteration_keyval(&keyval_map(attr), &keyval_map(perf))
+            .iteration_keyval(&keyval_map(attr), &keyval_map(&perf))
             .map_err(value_error)?;
         let mut s = self.state();
-        s.last_perf = Some(perf.clone());
+        s.last_perf = Some(perf);
         s.new_keyval = true;
         Ok(())
     }
@@ -285,14 +293,14 @@ pub(crate) fn register(engine: &mut Engine) {
         t.write_test_keyval(&keyval_map(&m))
     });
     engine.register_fn("write_perf_keyval", |t: &mut TestObj, m: Map| {
-        t.write_iteration_keyval(&Map::new(), &m)
+        t.write_iteration_keyval(&Map::new(), m)
     });
     engine.register_fn("write_attr_keyval", |t: &mut TestObj, m: Map| {
-        t.write_iteration_keyval(&m, &Map::new())
+        t.write_iteration_keyval(&m, Map::new())
     });
     engine.register_fn(
         "write_iteration_keyval",
-        |t: &mut TestObj, a: Map, p: Map| t.write_iteration_keyval(&a, &p),
+        |t: &mut TestObj, a: Map, p: Map| t.write_iteration_keyval(&a, p),
     );
     register_perf(engine);
     engine.register_fn(
