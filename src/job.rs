@@ -320,7 +320,11 @@ impl Job {
         parent: Option<&TestObj>,
         reason: &str,
     ) -> Result<TestOutcome, ResultsError> {
-        let (subdir, tagged) = subdir_of(&crate::lookup::test_name(name), args, parent);
+        let short = match crate::packages::package_name(name) {
+            Ok((_, package)) if crate::packages::is_package(name) => package,
+            _ => crate::lookup::test_name(name),
+        };
+        let (subdir, tagged) = subdir_of(&short, args, parent);
         create_test_dirs(self.dir.path(), &subdir)?;
         self.record_line("START", Some(&subdir), Some(&tagged), "", &[]);
         Ok(self.finish_test(

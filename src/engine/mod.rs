@@ -6,6 +6,7 @@ pub mod api;
 pub mod constraints;
 pub mod ctx;
 pub mod failure;
+pub mod inspect;
 pub mod script;
 pub mod stdlib;
 pub mod value;

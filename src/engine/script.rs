@@ -78,17 +78,7 @@ impl TestScript {
         let functions = ast
             .iter_functions()
             .map(|f| {
-                let doc = f
-                    .comments
-                    .iter()
-                    .map(|c| {
-                        c.trim_start_matches("///")
-                            .trim_start_matches("/**")
-                            .trim_end_matches("*/")
-                            .trim()
-                    })
-                    .collect::<Vec<_>>()
-                    .join("\n");
+                let doc = super::inspect::strip_doc(&f.comments.join("\n"));
                 let params = f.params.iter().map(|p| p.to_string()).collect();
                 (f.name.to_string(), FnInfo { params, doc })
             })
@@ -160,14 +150,7 @@ impl TestScript {
         if !doc.is_empty() {
             return doc;
         }
-        self.ast
-            .doc()
-            .lines()
-            .map(|l| l.trim_start_matches("//!").trim())
-            .collect::<Vec<_>>()
-            .join("\n")
-            .trim()
-            .to_string()
+        super::inspect::strip_doc(self.ast.doc())
     }
 
     /// The parameter names lifecycle functions declare (`args` excluded), and whether one
@@ -319,11 +302,11 @@ mod tests {
 
     #[test]
     fn parameters_docs_and_constants_are_read_without_running_functions() {
-        let s = script("const VERSION = 3;\nconst TAGS = [\"quick\"];\n/// Sleeps.\nfn run_once(seconds, args) { throw \"not called\" }\nfn cleanup(force) {}");
+        let s = script("const VERSION = 3;\nconst TAGS = [\"quick\"];\n/// Sleeps.\n/// Twice.\nfn run_once(seconds, args) { throw \"not called\" }\nfn cleanup(force) {}");
         assert_eq!(s.consts().version, 3);
         assert_eq!(s.consts().tags, vec!["quick"]);
         assert_eq!(s.functions()["run_once"].params, vec!["seconds", "args"]);
-        assert_eq!(s.description(), "Sleeps.");
+        assert_eq!(s.description(), "Sleeps.\nTwice.");
         let (names, open) = s.accepted_params();
         assert_eq!(
             names.into_iter().collect::<Vec<_>>(),

@@ -214,3 +214,63 @@ fn two_processes_set_up_a_test_exactly_once() {
     let log = std::fs::read_to_string(f.dir.path().join("tests/setup.log")).expect("setup log");
     assert_eq!(log, "setup\n");
 }
+
+/// Writes `<dir>/<name>.tar.gz` holding `<name>.rhai` with `source`.
+fn make_package(dir: &std::path::Path, name: &str, source: &str) -> std::path::PathBuf {
+    let path = dir.join(format!("{name}.tar.gz"));
+    let file = std::fs::File::create(&path).expect("create archive");
+    let mut tar = tar::Builder::new(flate2::write::GzEncoder::new(
+        file,
+        flate2::Compression::default(),
+    ));
+    let mut header = tar::Header::new_gnu();
+    header.set_size(source.len() as u64);
+    header.set_mode(0o644);
+    header.set_cksum();
+    tar.append_data(&mut header, format!("{name}.rhai"), source.as_bytes())
+        .expect("append");
+    tar.into_inner()
+        .expect("finish tar")
+        .finish()
+        .expect("finish gzip");
+    path
+}
+
+#[test]
+fn a_test_package_is_installed_once_and_run() {
+    let f = Fixture::job("job.run_test(\"pkgs/packed.tar.gz\");\njob.run_test(\"pkgs/packed.tar.gz\", #{ tag: \"again\" });");
+    std::fs::create_dir_all(f.dir.path().join("pkgs")).expect("mkdir");
+    make_package(
+        &f.dir.path().join("pkgs"),
+        "packed",
+        "fn run_once() { this.write_test_keyval(#{ packaged: true }); }\n",
+    );
+    assert_code(&f.run(&[]), 0);
+    assert!(f.read("packed/keyval").contains("packaged=true\n"));
+    assert!(f.read("packed.again/keyval").contains("packaged=true\n"));
+    let installed = f.dir.path().join("tests/download/pkgs/packed/packed.rhai");
+    assert!(
+        installed.is_file(),
+        "installed into the first test directory"
+    );
+}
+
+#[test]
+fn a_corrupt_package_is_a_clear_error_and_leaves_no_install() {
+    let f = Fixture::job("job.run_test(\"pkgs/broken.tar.gz\");\njob.run_test(\"passer\");");
+    std::fs::create_dir_all(f.dir.path().join("pkgs")).expect("mkdir");
+    let good = make_package(&f.dir.path().join("pkgs"), "broken", "fn run_once() {}\n");
+    let bytes = std::fs::read(&good).expect("read");
+    std::fs::write(&good, &bytes[..bytes.len() / 2]).expect("truncate");
+    assert_code(&f.run(&[]), 1);
+    let log = normalize_status(&f.read("status.log"));
+    assert!(log.contains("\t\tERROR\tbroken\tbroken\ttimestamp=T\tlocaltime=L\tcannot install test package pkgs/broken.tar.gz: "), "{log}");
+    assert!(
+        log.contains("\t\tGOOD\tpasser\tpasser"),
+        "the job goes on: {log}"
+    );
+    assert!(
+        !f.dir.path().join("tests/download/pkgs/broken").exists(),
+        "no partial install"
+    );
+}
