@@ -19,6 +19,7 @@ fn main() {
         .tempdir_in(root.join("target"))
         .expect("tempdir");
     println!("autorun benchmarks (medians; {BIN})");
+    println!("spawning /bin/true (the floor for any process):          {:>9.3} ms", ms(median_spawn("/bin/true", 41)));
     let d = median_run(disk.path(), &sleeptest, &["seconds=0"], 41);
     println!(
         "whole process, sleeptest seconds=0, results on disk:     {:>9.3} ms",
@@ -49,6 +50,19 @@ fn main() {
             per * 1e6
         );
     }
+}
+
+/// The median wall time of spawning `program` and waiting for it.
+fn median_spawn(program: &str, runs: usize) -> Duration {
+    let mut times: Vec<Duration> = (0..runs)
+        .map(|_| {
+            let start = Instant::now();
+            Command::new(program).status().expect("spawn");
+            start.elapsed()
+        })
+        .collect();
+    times.sort();
+    times[times.len() / 2]
 }
 
 fn ms(d: Duration) -> f64 {

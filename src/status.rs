@@ -84,12 +84,8 @@ pub trait TestOutput: LogSink {
         &self,
         entries: &std::collections::BTreeMap<String, String>,
     ) -> Result<(), String>;
-    /// Appends one iteration block (attr, perf, blank line) to `results/keyval`.
-    fn iteration_keyval(
-        &self,
-        attr: &std::collections::BTreeMap<String, String>,
-        perf: &std::collections::BTreeMap<String, String>,
-    ) -> Result<(), String>;
+    /// Appends one rendered iteration block (attr, perf, blank line) to `results/keyval`.
+    fn iteration_keyval(&self, block: &str) -> Result<(), String>;
     /// Appends one JSON line (already rendered) to `results/perf_measurements`.
     fn perf_line(&self, line: &str) -> Result<(), String>;
     /// Records a job-level status line with no subdir (`INFO ---- ---- Run 0 failed …`).

@@ -4,7 +4,7 @@
 use rhai::{Dynamic, Map};
 
 use crate::args::ArgValue;
-use crate::results::keyval::format_float;
+use crate::results::keyval::{check_keys, format_float, push_entry, Tag};
 
 /// The Rhai value of a typed command-line argument.
 pub fn from_arg(value: &ArgValue) -> Dynamic {
@@ -62,6 +62,21 @@ pub fn literal(value: &Dynamic) -> String {
     format!("{value:?}")
 }
 
+/// Renders one `write_iteration_keyval` call straight from the script's maps (already
+/// sorted by key): the `{attr}` block, the `{perf}` block, then the blank line that ends
+/// the iteration for TKO. Nothing is rendered if any key is invalid.
+pub fn iteration_text(attr: &Map, perf: &Map) -> Result<String, String> {
+    check_keys(attr.keys().chain(perf.keys()))?;
+    let mut out = String::with_capacity(32 * (attr.len() + perf.len()) + 1);
+    for (map, tag) in [(attr, Tag::Attr), (perf, Tag::Perf)] {
+        for (key, value) in map {
+            push_entry(&mut out, key, Some(tag), &keyval_text(value))?;
+        }
+    }
+    out.push('\n');
+    Ok(out)
+}
+
 /// Renders every entry of a script map as keyval text, sorted by key.
 pub fn keyval_map(map: &Map) -> std::collections::BTreeMap<String, String> {
     map.iter()
@@ -104,6 +119,28 @@ mod tests {
         assert_eq!(keyval_text(&Dynamic::from(true)), "true");
         assert_eq!(keyval_text(&Dynamic::from("rw")), "rw");
         assert_eq!(keyval_text(&Dynamic::UNIT), "()");
+    }
+
+    #[test]
+    fn iteration_text_is_attr_then_perf_then_a_blank_line() {
+        let map = |pairs: &[(&str, Dynamic)]| -> Map {
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).into(), v.clone()))
+                .collect()
+        };
+        let attr = map(&[("mode", "perf".into()), ("iter_str", "i1".into())]);
+        let perf = map(&[("b", Dynamic::from(2_i64))]);
+        assert_eq!(
+            iteration_text(&attr, &perf).unwrap(),
+            "iter_str{attr}=i1\nmode{attr}=perf\nb{perf}=2\n\n"
+        );
+        assert_eq!(iteration_text(&Map::new(), &Map::new()).unwrap(), "\n");
+        let bad = map(&[("b c", Dynamic::from(1_i64)), ("a", Dynamic::from(1_i64))]);
+        assert_eq!(
+            iteration_text(&Map::new(), &bad).unwrap_err(),
+            "Invalid key: b c"
+        );
     }
 
     #[test]

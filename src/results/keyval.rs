@@ -87,37 +87,39 @@ pub fn format_block(
     tag: Option<Tag>,
 ) -> Result<String, String> {
     // Every key is checked before any value so that the error names the first bad key.
-    if let Some(key) = entries.keys().find(|k| !is_valid_key(k)) {
-        return Err(format!("Invalid key: {key}"));
-    }
-    if let Some(key) = entries
-        .iter()
-        .find(|(_, v)| v.contains('\n'))
-        .map(|(k, _)| k)
-    {
-        return Err(format!("Invalid value for {key}: contains a newline"));
-    }
-    let suffix = tag.map_or("", Tag::suffix);
+    check_keys(entries.keys())?;
     let mut out = String::new();
     for (key, value) in entries {
-        out.push_str(key);
-        out.push_str(suffix);
-        out.push('=');
-        out.push_str(value);
-        out.push('\n');
+        push_entry(&mut out, key, tag, value)?;
     }
     Ok(out)
 }
 
-/// Renders one `write_iteration_keyval` call: `{attr}` block, `{perf}` block, empty line.
-pub fn iteration_block(
-    attr: &BTreeMap<String, String>,
-    perf: &BTreeMap<String, String>,
-) -> Result<String, String> {
-    let mut out = format_block(attr, Some(Tag::Attr))?;
-    out.push_str(&format_block(perf, Some(Tag::Perf))?);
+/// Fails with `Invalid key: <key>` on the first key that is not `[-.\w]+`.
+pub fn check_keys<K: AsRef<str>>(keys: impl IntoIterator<Item = K>) -> Result<(), String> {
+    match keys.into_iter().find(|k| !is_valid_key(k.as_ref())) {
+        Some(key) => Err(format!("Invalid key: {}", key.as_ref())),
+        None => Ok(()),
+    }
+}
+
+/// Appends one `key[{tag}]=value\n` line to `out`; the key must already be checked. A
+/// value with a newline would split the record, so it is refused.
+pub fn push_entry(
+    out: &mut String,
+    key: &str,
+    tag: Option<Tag>,
+    value: &str,
+) -> Result<(), String> {
+    if value.contains('\n') {
+        return Err(format!("Invalid value for {key}: contains a newline"));
+    }
+    out.push_str(key);
+    out.push_str(tag.map_or("", Tag::suffix));
+    out.push('=');
+    out.push_str(value);
     out.push('\n');
-    Ok(out)
+    Ok(())
 }
 
 /// Parses an untagged keyval file (`read_keyval(path)`).
@@ -292,24 +294,6 @@ mod tests {
         assert_eq!(
             format_block(&entries, None).unwrap_err(),
             "Invalid value for a: contains a newline"
-        );
-    }
-
-    #[test]
-    fn iteration_blocks_end_with_one_empty_line() {
-        let attr = map(&[("mode", "perf"), ("iter_str", "i1")]);
-        let perf = map(&[("b", "2")]);
-        assert_eq!(
-            iteration_block(&attr, &perf).unwrap(),
-            "iter_str{attr}=i1\nmode{attr}=perf\nb{perf}=2\n\n"
-        );
-        assert_eq!(
-            iteration_block(&BTreeMap::new(), &BTreeMap::new()).unwrap(),
-            "\n"
-        );
-        assert_eq!(
-            iteration_block(&BTreeMap::new(), &perf).unwrap(),
-            "b{perf}=2\n\n"
         );
     }
 

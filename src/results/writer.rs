@@ -89,16 +89,11 @@ impl TestOutput for TestWriter {
             .map_err(|e| format!("cannot write {path}: {e}"))
     }
 
-    fn iteration_keyval(
-        &self,
-        attr: &BTreeMap<String, String>,
-        perf: &BTreeMap<String, String>,
-    ) -> Result<(), String> {
-        let text = keyval::iteration_block(attr, perf)?;
+    fn iteration_keyval(&self, block: &str) -> Result<(), String> {
         self.iteration
             .lock()
             .expect("keyval lock poisoned")
-            .append(&text)
+            .append(block)
     }
 
     fn perf_line(&self, line: &str) -> Result<(), String> {

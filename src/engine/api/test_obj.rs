@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use rhai::{Dynamic, Engine, EvalAltResult, FnPtr, ImmutableString, Map};
 
 use crate::engine::failure::outcome_error;
-use crate::engine::value::{keyval_map, truthy};
+use crate::engine::value::{iteration_text, keyval_map, truthy};
 use crate::results::perf;
 use crate::status::TestOutput;
 
@@ -154,7 +154,7 @@ impl TestObj {
 
     fn write_iteration_keyval(&self, attr: &Map, perf: Map) -> Res<()> {
         self.out
-            .iteration_keyval(&keyval_map(attr), &keyval_map(&perf))
+            .iteration_keyval(&iteration_text(attr, &perf).map_err(value_error)?)
             .map_err(value_error)?;
         let mut s = self.state();
         s.last_perf = Some(perf);
