@@ -74,7 +74,10 @@ impl TestScript {
                     e.1.position(),
                 ),
             })?;
-        ast.set_source(name);
+        // Rhai resolves `import` relative to the source's folder, and tests run inside
+        // their outputdir, so the source must be absolute; messages use the path as given.
+        let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        ast.set_source(absolute.to_string_lossy().as_ref());
         let functions = ast
             .iter_functions()
             .map(|f| {

@@ -20,3 +20,74 @@ pub(crate) fn register(engine: &mut Engine) {
         engine.register_static_module(*name, module.into());
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicBool;
+    use std::sync::Arc;
+
+    use rhai::{Dynamic, Map};
+
+    use crate::engine::ctx::HostCtx;
+    use crate::engine::Host;
+
+    fn eval(script: &str) -> Dynamic {
+        let host = Host::new(HostCtx::new(Arc::new(AtomicBool::new(false))));
+        host.engine().eval::<Dynamic>(script).expect(script)
+    }
+
+    fn caught(script: &str) -> Map {
+        eval(&format!(
+            "let r = #{{}}; try {{ {script}; }} catch (e) {{ r = e; }} r"
+        ))
+        .cast::<Map>()
+    }
+
+    #[test]
+    fn stats_summarise_arrays_of_numbers() {
+        assert_eq!(eval("stats::mean([1, 2, 3])").as_float(), Ok(2.0));
+        assert_eq!(eval("stats::stddev([1, 2, 3])").as_float(), Ok(1.0));
+        assert_eq!(eval("stats::stddev([5])").as_float(), Ok(0.0));
+        assert_eq!(eval("stats::median([3, 1, 2, 10])").as_float(), Ok(2.5));
+        assert_eq!(
+            eval("stats::percentile([1, 2, 3, 4, 5], 100)").as_float(),
+            Ok(5.0)
+        );
+        assert_eq!(eval("stats::min([3, 1, 2])").as_int(), Ok(1));
+        assert_eq!(eval("stats::max([3.5, 1.0])").as_float(), Ok(3.5));
+        assert!(eval("stats::max([])").is_unit());
+        assert_eq!(eval("stats::mean([])").as_float(), Ok(0.0));
+    }
+
+    #[test]
+    fn assert_checks_fail_the_test_with_both_values() {
+        let e = caught("assert::eq(1 + 1, 3)");
+        assert_eq!(e["kind"].to_string(), "TestFail");
+        assert_eq!(e["message"].to_string(), "expected 3, got 2");
+        assert_eq!(
+            caught("assert::eq(\"a\", \"b\")")["message"].to_string(),
+            "expected \"b\", got \"a\""
+        );
+        assert_eq!(
+            caught("assert::ne(1, 1)")["message"].to_string(),
+            "expected anything but 1"
+        );
+        assert_eq!(
+            caught("assert::close(1.0, 2.0, 0.5)")["message"].to_string(),
+            "expected 2.0 ± 0.5, got 1.0"
+        );
+        assert_eq!(
+            caught("assert::contains([1, 2], 3)")["message"].to_string(),
+            "expected [1, 2] to contain 3"
+        );
+        assert_eq!(
+            caught("assert::that(false, \"nope\")")["message"].to_string(),
+            "nope"
+        );
+        assert!(caught("assert::eq(2, 2); assert::close(1.0, 1.1, 0.5); assert::contains(\"abc\", \"b\"); assert::contains(#{ a: 1 }, \"a\")").is_empty());
+        assert_eq!(
+            caught("assert::contains(#{ a: 1 }, \"b\")")["message"].to_string(),
+            "expected #{\"a\": 1} to contain \"b\""
+        );
+    }
+}

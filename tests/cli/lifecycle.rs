@@ -262,3 +262,21 @@ fn a_compile_error_shows_the_line_with_a_caret_and_runs_nothing() {
     );
     assert!(!f.results().exists());
 }
+
+#[test]
+fn imports_resolve_relative_to_the_script_even_from_a_relative_path() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    copy_tree(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scripts/lib"),
+        &dir.path().join("lib"),
+    );
+    std::fs::copy(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scripts/imports.rhai"),
+        dir.path().join("imports.rhai"),
+    )
+    .expect("copy");
+    let out = autorun(dir.path(), &["imports.rhai", "--results", "res"]);
+    assert_code(&out, 0);
+    let keyval = std::fs::read_to_string(dir.path().join("res/imports/keyval")).expect("keyval");
+    assert!(keyval.contains("doubled=42\n"), "{keyval}");
+}
