@@ -280,3 +280,106 @@ fn imports_resolve_relative_to_the_script_even_from_a_relative_path() {
     let keyval = std::fs::read_to_string(dir.path().join("res/imports/keyval")).expect("keyval");
     assert!(keyval.contains("doubled=42\n"), "{keyval}");
 }
+
+#[test]
+fn profile_only_without_profilers_warns_and_runs_nothing() {
+    let f = Fixture::new("lifecycle_order.rhai");
+    assert_code(&f.run(&["profile_only=true", "iterations=2"]), 0);
+    let log = normalize_status(&f.read("status.log"));
+    let warn = "\t\tWARN\t----\t----\ttimestamp=T\tlocaltime=L\tNo profilers have been added but profile_only is set - nothing will be run\n";
+    assert_eq!(log.matches(warn).count(), 2, "{log}");
+    let trace = f.read("lifecycle_order/trace");
+    assert!(!trace.contains("run_once"), "{trace}");
+    assert_eq!(trace.matches("postprocess_iteration").count(), 2, "{trace}");
+}
+
+#[test]
+fn a_script_defined_execute_replaces_the_loop() {
+    let f = Fixture::inline(
+        "own_execute.rhai",
+        "fn execute(iterations, args) {\n    this.write_test_keyval(#{ n: iterations, keys: args.keys().len() });\n}\n\
+         fn run_once() { fail(\"the default loop must not run\"); }\n",
+    );
+    assert_code(&f.run(&["iterations=7"]), 0);
+    assert!(
+        f.read("own_execute/keyval").contains("keys=1\nn=7\n"),
+        "{}",
+        f.read("own_execute/keyval")
+    );
+}
+
+#[test]
+fn ctrl_c_aborts_the_job_after_cleanup_and_exits_130() {
+    let f = Fixture::inline(
+        "interrupted.rhai",
+        "fn run_once() { fs::write(this.outputdir + \"/started\", \"\"); sleep(30); }\n\
+         fn cleanup() { fs::write(this.outputdir + \"/cleaned\", \"yes\"); }\n",
+    );
+    let results = f.results();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_autorun"))
+        .args([
+            f.script.to_str().expect("utf-8"),
+            "--results",
+            results.to_str().expect("utf-8"),
+        ])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let started = results.join("interrupted/started");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !started.exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    // SAFETY: sends SIGINT to our own child process.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let status = child.wait().expect("wait");
+    assert_eq!(status.code(), Some(130));
+    assert_eq!(f.read("interrupted/cleaned"), "yes");
+    let log = normalize_status(&f.read("status.log"));
+    assert!(log.contains("\t\tABORT\tinterrupted\tinterrupted\ttimestamp=T\tlocaltime=L\tInterrupted by Ctrl-C\n"), "{log}");
+    assert!(
+        log.ends_with("END ABORT\t----\t----\ttimestamp=T\tlocaltime=L\tInterrupted by Ctrl-C\n"),
+        "{log}"
+    );
+}
+
+#[test]
+fn read_only_properties_refuse_assignment() {
+    let f = Fixture::inline(
+        "readonly.rhai",
+        "fn run_once() { this.iteration.to_string(); this.testname = \"other\"; }\n",
+    );
+    assert_code(&f.run(&[]), 1);
+    assert!(
+        f.read("status.log")
+            .contains("property 'testname' of the test object is read-only"),
+        "{}",
+        f.read("status.log")
+    );
+}
+
+#[test]
+fn quiet_prints_nothing_and_verbose_echoes_the_log() {
+    let f = Fixture::inline(
+        "chatty.rhai",
+        "fn run_once() { print(\"hello from the test\"); }\n",
+    );
+    let out = f.run(&["-q"]);
+    assert_code(&out, 0);
+    assert_eq!(stdout(&out), "");
+    let g = Fixture::inline(
+        "chatty.rhai",
+        "fn run_once() { print(\"hello from the test\"); }\n",
+    );
+    let out = g.run(&["-v"]);
+    assert!(
+        stderr(&out).contains("INFO   | hello from the test\n"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        stdout(&out).starts_with("GOOD    chatty  "),
+        "{}",
+        stdout(&out)
+    );
+}
