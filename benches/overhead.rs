@@ -19,7 +19,10 @@ fn main() {
         .tempdir_in(root.join("target"))
         .expect("tempdir");
     println!("autorun benchmarks (medians; {BIN})");
-    println!("spawning /bin/true (the floor for any process):          {:>9.3} ms", ms(median_spawn("/bin/true", 41)));
+    println!(
+        "spawning /bin/true (the floor for any process):          {:>9.3} ms",
+        ms(median_spawn("/bin/true", 41))
+    );
     let d = median_run(disk.path(), &sleeptest, &["seconds=0"], 41);
     println!(
         "whole process, sleeptest seconds=0, results on disk:     {:>9.3} ms",
