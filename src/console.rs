@@ -32,20 +32,23 @@ impl Console {
         if self.verbosity == Verbosity::Quiet {
             return;
         }
-        println!("{}", result_line(name, status, duration, reason));
+        out(&format!(
+            "{}\n",
+            result_line(name, status, duration, reason)
+        ));
     }
 
     /// Prints where the job's results are.
     pub fn results_dir(&self, path: &Path) {
         if self.verbosity != Verbosity::Quiet {
-            println!("results: {}", path.display());
+            out(&format!("results: {}\n", path.display()));
         }
     }
 
     /// Prints the table of a multi-test job: test, status, duration, reason.
     pub fn summary(&self, outcomes: &[TestOutcome]) {
         if self.verbosity != Verbosity::Quiet {
-            print!("{}", summary_table(outcomes));
+            out(&summary_table(outcomes));
         }
     }
 
@@ -55,6 +58,15 @@ impl Console {
             let _ = writeln!(std::io::stderr(), "{level:<7}| {message}");
         }
     }
+}
+
+/// Writes to stdout, ignoring errors: a closed or full stdout must not stop a job whose
+/// results are on disk.
+fn out(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush());
 }
 
 /// `GOOD    sleeptest  1.00s  completed successfully` (the reason's first line only).

@@ -40,12 +40,31 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
     let result = match cli.command {
         cli::Command::Run(cmd) => run::run(cmd, cmdline),
         cli::Command::Repl(cmd) => repl::run(cmd, cmdline),
-        cli::Command::Check(cmd) => introspect::check(cmd),
-        cli::Command::List(cmd) => introspect::list(cmd),
-        cli::Command::Api(cmd) => introspect::api(cmd),
+        cli::Command::Check(cmd) => {
+            die_on_closed_pipe();
+            introspect::check(cmd)
+        }
+        cli::Command::List(cmd) => {
+            die_on_closed_pipe();
+            introspect::list(cmd)
+        }
+        cli::Command::Api(cmd) => {
+            die_on_closed_pipe();
+            introspect::api(cmd)
+        }
     };
     result.unwrap_or_else(|e| {
         eprintln!("autorun: {e}");
         e.exit_code()
     })
+}
+
+/// Commands that only print end quietly when their reader goes away (`autorun api | head`),
+/// like any Unix filter. Running jobs keep Rust's default instead and ignore console write
+/// errors, so a closed pipe never cuts a job short.
+fn die_on_closed_pipe() {
+    // SAFETY: restoring the default disposition of SIGPIPE has no preconditions.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
 }

@@ -274,3 +274,21 @@ fn a_corrupt_package_is_a_clear_error_and_leaves_no_install() {
         "no partial install"
     );
 }
+
+#[test]
+fn a_closed_stdout_does_not_cut_a_job_short() {
+    let f = Fixture::job("job.run_test(\"passer\");\njob.run_test(\"passer\", #{ tag: \"two\" });");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_autorun"))
+        .args([
+            f.script.to_str().expect("utf-8"),
+            "--results",
+            f.results().to_str().expect("utf-8"),
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    drop(child.stdout.take());
+    assert_eq!(child.wait().expect("wait").code(), Some(0));
+    assert!(normalize_status(&f.read("status.log"))
+        .ends_with("END GOOD\t----\t----\ttimestamp=T\tlocaltime=L\t\n"));
+}
