@@ -69,9 +69,13 @@ pub fn parse_pairs(words: &[String]) -> Result<Vec<(String, ArgValue)>, String> 
     let mut out: Vec<(String, ArgValue)> = Vec::new();
     for word in words {
         let Some((key, value)) = word.split_once('=') else {
-            return Err(format!(
-                "argument '{word}' is not key=value; positional arguments do not exist, name it: e.g. seconds={word}"
-            ));
+            let is_name =
+                !word.is_empty() && word.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+            return Err(if is_name && !word.bytes().all(|b| b.is_ascii_digit()) {
+                format!("argument '{word}' has no value; write {word}=<value>")
+            } else {
+                format!("argument '{word}' is not KEY=VALUE; positional arguments do not exist, so name the parameter it is for, e.g. count={word}")
+            });
         };
         if key.is_empty() || !key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
             return Err(format!(

@@ -11,9 +11,12 @@ use crate::console::Verbosity;
 const EXAMPLES: &str = "\
 Examples:
   autorun scripts/sleeptest.rhai seconds=1          run a test (same as `autorun run …`)
-  autorun scripts/perf.rhai iterations=5 'constraints=[\"ops > 100\"]'
+  autorun scripts/hashbench.rhai iterations=5 'constraints=[\"mb_per_s > 100\"]'
   autorun --retry 3 scripts/flaky.rhai              retry fail_retry() up to 3 times
   autorun scripts/sleeptest.rhai --results /tmp/r   results into a new or empty directory
+  autorun scripts/control.rhai                      a control file: a suite in one job
+  autorun list scripts                              what the tests are and accept
+  autorun repl scripts/sleeptest.rhai               step through a live test
 
 Arguments are KEY=VALUE: true/false → bool, 42 → int, 0.5 → float, text starting with
 [ { or \" → JSON, anything else → string. Unknown keys are refused before anything runs.

@@ -89,7 +89,9 @@ fn positional_arguments_are_refused() {
     let out = f.run(&["5"]);
     assert_code(&out, 2);
     assert!(
-        stderr(&out).contains("positional arguments do not exist, name it: e.g. seconds=5"),
+        stderr(&out).contains(
+            "positional arguments do not exist, so name the parameter it is for, e.g. count=5"
+        ),
         "{}",
         stderr(&out)
     );
