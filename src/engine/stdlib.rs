@@ -11,6 +11,10 @@ pub const MODULES: &[(&str, &str)] = &[
 
 /// Compiles each embedded module and registers it under its name.
 pub(crate) fn register(engine: &mut Engine) {
+    // Every run pays for this at start-up; the optimizer's pass over these small helpers
+    // costs more (~0.2 ms) than it could ever save while they run.
+    let level = engine.optimization_level();
+    engine.set_optimization_level(rhai::OptimizationLevel::None);
     for (name, source) in MODULES {
         let ast = engine
             .compile(*source)
@@ -19,6 +23,7 @@ pub(crate) fn register(engine: &mut Engine) {
             .unwrap_or_else(|e| panic!("embedded stdlib/{name}.rhai does not load: {e}"));
         engine.register_static_module(*name, module.into());
     }
+    engine.set_optimization_level(level);
 }
 
 #[cfg(test)]
