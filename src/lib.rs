@@ -18,6 +18,7 @@ pub mod profilers;
 pub mod repl;
 pub mod results;
 pub mod run;
+pub mod setup;
 pub mod status;
 
 use std::ffi::OsString;

@@ -13,7 +13,6 @@
 //! It calls the script and the test object; it writes results only through the test
 //! object's output and never prints.
 
-use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 use std::time::Instant;
 
@@ -24,6 +23,7 @@ use crate::engine::script::TestScript;
 use crate::engine::value::truthy;
 use crate::engine::{Dynamic, Engine, Map, TestObj};
 use crate::profilers::ProfilerManager;
+use crate::setup::{update_version, UpdateError, Updated};
 pub use crate::status::Settings;
 use crate::status::{Level, Status};
 
@@ -224,42 +224,35 @@ impl<'a> Lifecycle<'a> {
         self.test.output().log(level, msg);
     }
 
-    /// `update_version`: setup runs when the `.version` stamp in srcdir differs from
-    /// VERSION, under an exclusive lock shared by every process on this machine.
+    /// Setup once per VERSION (`crate::setup`); only for scripts that define `setup`, so
+    /// that a test without one never touches its srcdir.
     fn setup(&mut self) -> Res {
         if !self.script.has("setup") {
             return Ok(());
         }
-        let info = self.test.info().clone();
+        let srcdir = self.test.info().srcdir.clone();
         let consts = self.script.consts().clone();
-        let _lock = setup_lock(&info.srcdir)
-            .map_err(|m| raised(Failure::new(FailureKind::Unhandled, m), "setup", false))?;
-        let stamp = info.srcdir.join(".version");
-        let wanted = consts.version.to_string();
-        if std::fs::read_to_string(&stamp).is_ok_and(|s| s.trim() == wanted) {
-            self.log(
-                Level::Debug,
-                &format!(
-                    "setup: {} is at version {wanted}, nothing to do",
-                    info.srcdir.display()
-                ),
-            );
-            return Ok(());
+        let updated = update_version(&srcdir, consts.version, consts.preserve_srcdir, || {
+            self.phase("setup", false)
+        });
+        match updated {
+            Ok(Updated::UpToDate) => {
+                let msg = format!(
+                    "setup: {} is at version {}, nothing to do",
+                    srcdir.display(),
+                    consts.version
+                );
+                self.log(Level::Debug, &msg);
+                Ok(())
+            }
+            Ok(Updated::Ran) => Ok(()),
+            Err(UpdateError::Setup(raised)) => Err(raised),
+            Err(UpdateError::Io(message)) => Err(raised(
+                Failure::new(FailureKind::Unhandled, message),
+                "setup",
+                false,
+            )),
         }
-        if !consts.preserve_srcdir && info.srcdir.exists() {
-            std::fs::remove_dir_all(&info.srcdir).map_err(|e| {
-                setup_error(format!(
-                    "cannot remove {} before setup: {e}",
-                    info.srcdir.display()
-                ))
-            })?;
-        }
-        self.phase("setup", false)?;
-        if info.srcdir.is_dir() {
-            std::fs::write(&stamp, format!("{wanted}\n"))
-                .map_err(|e| setup_error(format!("cannot write {}: {e}", stamp.display())))?;
-        }
-        Ok(())
     }
 
     /// The default `execute`: counted or timed iterations, the profiled run, postprocess
@@ -423,34 +416,6 @@ fn raised(failure: Failure, phase: &'static str, in_body: bool) -> Raised {
 
 fn body_status(failure: Failure, phase: &'static str) -> Raised {
     raised(failure, phase, true)
-}
-
-fn setup_error(message: String) -> Raised {
-    raised(
-        Failure::new(FailureKind::Unhandled, message),
-        "setup",
-        false,
-    )
-}
-
-/// An exclusive lock for setting up `srcdir`, held by one process on this machine at a
-/// time. It lives in the temp directory so that tests' folders stay clean.
-fn setup_lock(srcdir: &Path) -> Result<std::fs::File, String> {
-    use fs2::FileExt;
-    use std::hash::{Hash, Hasher};
-    let abs = std::path::absolute(srcdir).unwrap_or_else(|_| srcdir.to_path_buf());
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    abs.hash(&mut h);
-    let path = std::env::temp_dir().join(format!("autorun-setup-{:016x}.lock", h.finish()));
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .map_err(|e| format!("cannot open setup lock {}: {e}", path.display()))?;
-    file.lock_exclusive()
-        .map_err(|e| format!("cannot lock {}: {e}", path.display()))?;
-    Ok(file)
 }
 
 fn count_arg(v: Option<&Dynamic>, name: &str) -> Result<Option<i64>, Failure> {
