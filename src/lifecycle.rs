@@ -401,7 +401,7 @@ impl<'a> Lifecycle<'a> {
 
     fn drop_caches(&self) {
         if self.settings.drop_caches_between_iterations {
-            crate::engine::api::utils::drop_caches(self.ctx);
+            crate::engine::api::facts::drop_caches(self.ctx);
         }
     }
 }

@@ -1,5 +1,6 @@
 //! Host modules scripts can call, one file per namespace, each with a `register` function.
 
+pub(crate) mod facts;
 pub(crate) mod fs;
 pub mod job;
 pub(crate) mod json;
