@@ -383,7 +383,7 @@ impl Job {
         if outcomes.len() > 1 {
             self.console.summary(&outcomes);
         }
-        self.console.results_dir(self.dir.path());
+        self.console.results_dir(self.dir.shown());
         match &*abort {
             Some(a) if a.interrupted => EXIT_INTERRUPTED,
             Some(_) => EXIT_ABORT,

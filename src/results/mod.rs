@@ -109,6 +109,7 @@ fn io_err(action: &'static str, path: &Path) -> impl FnOnce(io::Error) -> Result
 #[derive(Debug)]
 pub struct ResultsDir {
     path: PathBuf,
+    shown: PathBuf,
     /// Holding the open file holds the lock; the OS releases it when the run ends.
     _lock: File,
 }
@@ -127,12 +128,24 @@ impl ResultsDir {
             }
         };
         let lock = lock(&path)?;
-        Ok(ResultsDir { path, _lock: lock })
+        // Tests run inside their own directories, so every later open must not depend on
+        // the current directory; only messages show the path as the user gave it.
+        let absolute = std::path::absolute(&path).unwrap_or_else(|_| path.clone());
+        Ok(ResultsDir {
+            path: absolute,
+            shown: path,
+            _lock: lock,
+        })
     }
 
-    /// The directory.
+    /// The directory, absolute.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The directory as the user named it (relative for the default location), for people.
+    pub fn shown(&self) -> &Path {
+        &self.shown
     }
 }
 

@@ -186,3 +186,24 @@ fn two_runs_cannot_share_a_results_directory() {
         stderr(&out)
     );
 }
+
+#[test]
+fn relative_results_directories_work_although_tests_run_in_their_own() {
+    let f = Fixture::new("perf_constraints.rhai");
+    let out = autorun(
+        f.dir.path(),
+        &[f.script.to_str().expect("utf-8"), "--results", "rel"],
+    );
+    assert_code(&out, 0);
+    assert!(stdout(&out).ends_with("results: rel\n"), "{}", stdout(&out));
+    let keyval = std::fs::read_to_string(f.dir.path().join("rel/perf_constraints/results/keyval"))
+        .expect("keyval");
+    assert!(keyval.starts_with("count{perf}=1\n"), "{keyval}");
+    let out = autorun(f.dir.path(), &[f.script.to_str().expect("utf-8")]);
+    assert_code(&out, 0);
+    assert!(f
+        .dir
+        .path()
+        .join("results/latest/perf_constraints/results/keyval")
+        .is_file());
+}
