@@ -58,6 +58,8 @@ pub struct Lifecycle<'a> {
     sandbox: Option<Constraints>,
     failed_constraints: Vec<Vec<String>>,
     on_fail: Option<OnFail>,
+    /// The lifecycle function called last, named in failures raised inside the loop.
+    current: &'static str,
 }
 
 impl<'a> Lifecycle<'a> {
@@ -85,6 +87,7 @@ impl<'a> Lifecycle<'a> {
             sandbox: None,
             failed_constraints: Vec::new(),
             on_fail: None,
+            current: "initialize",
         }
     }
 
@@ -149,7 +152,7 @@ impl<'a> Lifecycle<'a> {
         if self.script.has("execute") {
             self.phase("execute", true)
         } else {
-            self.execute().map_err(|r| body_status(r, "execute"))
+            self.execute().map_err(|r| body_status(r, self.current))
         }
     }
 
@@ -190,8 +193,9 @@ impl<'a> Lifecycle<'a> {
         for _ in 0..n {
             self.test.set_iteration(self.test.iteration() + 1);
             self.run_once_with_retry(profile_only)
-                .map_err(|f| body_status(f, "run_once"))?;
+                .map_err(|f| body_status(f, self.current))?;
         }
+        self.current = "execute";
         let msg = failure_message(&self.failed_constraints);
         if !msg.is_empty() {
             return Err(body_status(
@@ -214,7 +218,8 @@ impl<'a> Lifecycle<'a> {
     }
 
     /// Calls a lifecycle function for its effects; what it returns is not used.
-    fn call(&mut self, name: &str) -> Result<(), Failure> {
+    fn call(&mut self, name: &'static str) -> Result<(), Failure> {
+        self.current = name;
         self.script
             .call(self.engine, &mut self.this, name, &self.args)
             .map(drop)
@@ -294,6 +299,7 @@ impl<'a> Lifecycle<'a> {
             self.run_once_profiling()?;
         }
         self.call("postprocess")?;
+        self.current = "execute";
         let msg = failure_message(&self.failed_constraints);
         if !msg.is_empty() {
             return Err(Failure::new(FailureKind::Outcome(Status::Fail), msg));
