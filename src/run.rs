@@ -111,10 +111,14 @@ pub fn run(cmd: RunArgs, cmdline: String) -> Result<i32, Error> {
     let host = interruptible_host();
     let script = Arc::new(load_script(host.engine(), &cmd.script)?);
     let args = checked_args(&script, &cmd.words)?;
-    let job = Job::start(
-        host.ctx().clone(),
-        job_config(&cmd.job, &cmd.script, cmdline),
-    )?;
+    let mut config = job_config(&cmd.job, &cmd.script, cmdline);
+    if cmd.repl_on_fail {
+        config.on_fail = Some(crate::repl::post_mortem(
+            host.ctx().clone(),
+            cmd.job.verbosity(),
+        ));
+    }
+    let job = Job::start(host.ctx().clone(), config)?;
     if script.is_test() {
         job.run_test(host.engine(), &TestSpec::for_script(script), args, None)?;
     } else {

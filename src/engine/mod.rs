@@ -8,6 +8,7 @@ pub mod ctx;
 pub mod failure;
 pub mod inspect;
 pub mod script;
+pub mod session;
 pub mod stdlib;
 pub mod value;
 

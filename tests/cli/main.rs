@@ -5,5 +5,6 @@ mod introspect;
 mod jobs;
 mod lifecycle;
 mod outcomes;
+mod repl;
 mod results;
 mod support;

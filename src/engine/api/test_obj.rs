@@ -132,6 +132,17 @@ impl TestObj {
         (s.before_hooks.clone(), s.after_hooks.clone())
     }
 
+    /// The argument map (`this.args`).
+    pub fn args(&self) -> Map {
+        self.state().args.clone()
+    }
+
+    /// Replaces the argument map (the REPL's `:args`), so that `this.args` shows what
+    /// the next phase receives.
+    pub fn set_args(&self, args: Map) {
+        self.state().args = args;
+    }
+
     /// The script's own properties, for display.
     pub fn props(&self) -> Map {
         self.state().props.clone()
