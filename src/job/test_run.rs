@@ -69,21 +69,16 @@ impl Job {
         let (subdir, tagged) = subdir_of(&spec.name, &args, parent);
         let dirs = create_test_dirs(self.dir.path(), &subdir)?;
         let started = Instant::now();
+        let cannot_start =
+            |reason: String| self.finish_test(&subdir, &tagged, Status::Error, reason, started);
         let timeout = match args.get("timeout").filter(|t| !t.is_unit()) {
             Some(t) => match t.as_int().ok().and_then(|t| u64::try_from(t).ok()) {
                 Some(t) => Some(t),
                 None => {
                     self.record_line("START", Some(&subdir), Some(&tagged), "", &[]);
-                    let reason = format!(
+                    return Ok(Err(cannot_start(format!(
                         "timeout must be a non-negative integer number of seconds, got {t}"
-                    );
-                    return Ok(Err(self.finish_test(
-                        &subdir,
-                        &tagged,
-                        Status::Error,
-                        reason,
-                        started,
-                    )));
+                    ))));
                 }
             },
             None => self.timeout.or(spec.script.consts().timeout),
@@ -103,14 +98,9 @@ impl Job {
         let (writer, tmp) = match opened {
             Ok(opened) => opened,
             Err(e) => {
-                let reason = format!("cannot open the results files of {tagged}: {e}");
-                return Ok(Err(self.finish_test(
-                    &subdir,
-                    &tagged,
-                    Status::Error,
-                    reason,
-                    started,
-                )));
+                return Ok(Err(cannot_start(format!(
+                    "cannot open the results files of {tagged}: {e}"
+                ))))
             }
         };
         let info = TestInfo {
