@@ -1,7 +1,8 @@
 //! `autorun list [DIR...] [--tag T] [--json]`: the tests found in directories, laid out
 //! like the original's test directories (`<dir>/<name>.rhai` or `<dir>/<name>/<name>.rhai`),
-//! described without running them. Scripts that define neither `run_once` nor `execute`
-//! (control files, helper modules) are not tests and are not listed.
+//! described without running them. Control files (scripts that define neither `run_once`
+//! nor `execute` and use `job`) follow in a section of their own; other scripts (helper
+//! modules) are not listed.
 
 use std::path::{Path, PathBuf};
 
@@ -24,6 +25,7 @@ pub(super) fn run(cmd: &ListArgs) -> Result<i32, Error> {
     let host = idle_host();
     let mut ok = true;
     let mut tests = Vec::new();
+    let mut controls = Vec::new();
     for dir in &dirs {
         let paths = match candidates(dir) {
             Ok(paths) => paths,
@@ -39,6 +41,7 @@ pub(super) fn run(cmd: &ListArgs) -> Result<i32, Error> {
         for path in paths {
             match describe(&host, &path) {
                 Ok(d) if d.is_test => tests.push(d),
+                Ok(d) if uses_job(&d.path) => controls.push(d),
                 Ok(_) => {}
                 Err(e) => {
                     report(&e);
@@ -62,16 +65,25 @@ pub(super) fn run(cmd: &ListArgs) -> Result<i32, Error> {
     if let Some(tag) = &cmd.tag {
         tests.retain(|d| !is_unknown(d, "TAGS") && d.constants.consts.tags.contains(tag));
     }
+    if cmd.tag.is_some() {
+        controls.clear();
+    }
     tests.sort_by(|a, b| (&a.name, &a.path).cmp(&(&b.name, &b.path)));
+    controls.sort_by(|a, b| a.path.cmp(&b.path));
     if cmd.json {
-        let entries: Vec<Entry> = tests.iter().map(Entry::from).collect();
+        let entries: Vec<Entry> = tests.iter().chain(&controls).map(Entry::from).collect();
         let text = serde_json::to_string_pretty(&entries)
             .map_err(|e| Error::Other(format!("list: cannot render JSON: {e}")))?;
         println!("{text}");
-    } else if tests.is_empty() {
+    } else if tests.is_empty() && controls.is_empty() {
         eprintln!("autorun: list: no tests found");
     } else {
-        print!("{}", table(&tests));
+        if !tests.is_empty() {
+            print!("{}", table(&tests));
+        }
+        if !controls.is_empty() {
+            print!("\nCONTROL FILES\n{}", control_table(&controls));
+        }
     }
     Ok(if ok { EXIT_OK } else { EXIT_USAGE })
 }
@@ -109,9 +121,34 @@ fn join(dir: &Path, name: &str) -> PathBuf {
     }
 }
 
-/// One test in `--json` output.
+/// Whether a script that is not a test drives a job (`job.run_test(...)`): that is what
+/// tells a control file from a helper module.
+fn uses_job(path: &Path) -> bool {
+    std::fs::read_to_string(path).is_ok_and(|s| s.contains("job."))
+}
+
+/// The control files: path and the first line of the description.
+fn control_table(controls: &[Described]) -> String {
+    let width = controls
+        .iter()
+        .map(|d| d.path.display().to_string().chars().count())
+        .max()
+        .unwrap_or(0);
+    controls
+        .iter()
+        .map(|d| {
+            let description = d.description.lines().next().unwrap_or("-");
+            let line = format!("{:<width$}  {description}", d.path.display().to_string());
+            line.trim_end().to_string() + "\n"
+        })
+        .collect()
+}
+
+/// One test or control file in `--json` output.
 #[derive(Debug, Serialize)]
 struct Entry<'a> {
+    /// `test` or `control`.
+    kind: &'static str,
     name: &'a str,
     path: String,
     description: &'a str,
@@ -136,6 +173,7 @@ impl<'a> From<&'a Described> for Entry<'a> {
         let c = &d.constants.consts;
         let known = |name: &str| !is_unknown(d, name);
         Entry {
+            kind: if d.is_test { "test" } else { "control" },
             name: &d.name,
             path: d.path.display().to_string(),
             description: &d.description,

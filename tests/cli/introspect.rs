@@ -193,6 +193,9 @@ fn list_shows_every_example_with_description_and_tags() {
     }
     for entry in std::fs::read_dir(root().join("scripts")).expect("scripts/") {
         let path = entry.expect("entry").path();
+        if path.extension().is_none_or(|e| e != "rhai") {
+            continue;
+        }
         let source = std::fs::read_to_string(&path).unwrap_or_default();
         let name = path
             .file_stem()
@@ -202,9 +205,27 @@ fn list_shows_every_example_with_description_and_tags() {
         let is_test = source.contains("fn run_once(") || source.contains("fn execute(");
         let listed = lines.iter().any(|l| l.starts_with(&format!("{name} ")));
         assert_eq!(listed, is_test, "{name}:\n{text}");
+        if !is_test {
+            let control = format!(
+                "{} ",
+                path.strip_prefix(root()).expect("under root").display()
+            );
+            assert!(
+                lines.iter().any(|l| l.starts_with(&control)),
+                "control file {name}:\n{text}"
+            );
+        }
     }
-    let names: Vec<&str> = lines[1..]
-        .iter()
+    let (tests, controls) = text
+        .split_once("\nCONTROL FILES\n")
+        .expect("a control-file section");
+    assert!(
+        controls.starts_with("scripts/control.rhai  A small suite in one results directory"),
+        "{controls}"
+    );
+    let names: Vec<&str> = tests
+        .lines()
+        .skip(1)
         .filter_map(|l| l.split(' ').next())
         .collect();
     let mut sorted = names.clone();
