@@ -16,8 +16,8 @@ use crate::engine::{Dynamic, Engine, JobApi, JobHandle, Map, TestObj};
 use crate::error::{Error, EXIT_ABORT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK};
 use crate::lifecycle::OnFail;
 use crate::profilers::ProfilerManager;
-use crate::results::debuglog::DebugLog;
 use crate::results::status::StatusLog;
+use crate::results::writer::{Echo, Logs};
 use crate::results::{create_test_dirs, write_job_keyval, Location, ResultsDir, ResultsError};
 use crate::status::{Level, LogSink, Settings, Status, TestOutcome};
 
@@ -103,7 +103,7 @@ pub struct Job {
     ctx: Arc<HostCtx>,
     dir: ResultsDir,
     status: Arc<Mutex<StatusLog>>,
-    log: DebugLog,
+    log: Arc<Logs>,
     settings: Mutex<Settings>,
     profilers: Mutex<ProfilerManager>,
     tmpdir: tempfile::TempDir,
@@ -134,8 +134,12 @@ impl Job {
         write_job_keyval(dir.path(), &job_keyval(&cfg.label, &cfg.cmdline))
             .map_err(|e| io("keyval", e))?;
         std::fs::create_dir_all(dir.path().join("debug")).map_err(|e| io("debug/", e))?;
-        let log = DebugLog::open(&dir.path().join("debug"), "autorun")
+        let log = Logs::open(&dir.path().join("debug"), "autorun", echo(cfg.console))
             .map_err(|e| io("debug logs", e))?;
+        let log = Arc::new(log);
+        // Between tests (a control file's own print and log::*), output goes to the job's
+        // log; each test takes the sink over and gives it back.
+        ctx.set_sink(Some(log.clone()));
         let status = StatusLog::create(dir.path()).map_err(|e| io("status.log", e))?;
         let tmpdir = tempfile::Builder::new()
             .prefix("autorun-job-")
@@ -475,4 +479,11 @@ fn username() -> String {
             })
         })
         .unwrap_or_else(|| uid.to_string())
+}
+
+/// The console echo of log lines, with `-v`.
+fn echo(console: Console) -> Option<Echo> {
+    (console.verbosity == crate::console::Verbosity::Verbose).then(|| {
+        Arc::new(move |level: Level, msg: &str| console.log_line(level.as_str(), msg)) as Echo
+    })
 }

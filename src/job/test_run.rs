@@ -14,7 +14,7 @@ use crate::engine::failure::{Failure, FailureKind};
 use crate::engine::value::{keyval_map, literal};
 use crate::engine::{Engine, JobApi, Map, TestInfo, TestObj};
 use crate::lifecycle::{Lifecycle, Raised};
-use crate::results::writer::{Echo, TestWriter};
+use crate::results::writer::TestWriter;
 use crate::results::{create_test_dirs, ResultsError};
 use crate::status::{Level, LogSink, Settings, Status, TestOutcome};
 
@@ -88,13 +88,18 @@ impl Job {
             .map(|t| ("timeout".to_string(), t.to_string()))
             .collect();
         self.record_line("START", Some(&subdir), Some(&tagged), "", &fields);
-        let opened = TestWriter::open(&dirs.outputdir, &tagged, self.status.clone(), self.echo())
-            .and_then(|w| {
-                let tmp = tempfile::Builder::new()
-                    .suffix(&format!("_{tagged}"))
-                    .tempdir_in(self.tmpdir.path())?;
-                Ok((Arc::new(w), tmp))
-            });
+        let opened = TestWriter::open(
+            &dirs.outputdir,
+            &tagged,
+            self.status.clone(),
+            super::echo(self.console),
+        )
+        .and_then(|w| {
+            let tmp = tempfile::Builder::new()
+                .suffix(&format!("_{tagged}"))
+                .tempdir_in(self.tmpdir.path())?;
+            Ok((Arc::new(w), tmp))
+        });
         let (writer, tmp) = match opened {
             Ok(opened) => opened,
             Err(e) => {
@@ -266,13 +271,6 @@ impl Job {
             settings,
             &self.profilers,
         )
-    }
-
-    fn echo(&self) -> Option<Echo> {
-        let console = self.console;
-        (console.verbosity == crate::console::Verbosity::Verbose).then(|| {
-            Arc::new(move |level: Level, msg: &str| console.log_line(level.as_str(), msg)) as Echo
-        })
     }
 }
 

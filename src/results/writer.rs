@@ -20,9 +20,34 @@ pub struct TestWriter {
     test_keyval: Mutex<KeyvalFile>,
     iteration: Mutex<Lazy>,
     perf: Mutex<Lazy>,
-    debug: DebugLog,
+    logs: Logs,
     status: Arc<Mutex<StatusLog>>,
+}
+
+/// A set of debug logs (`<name>.DEBUG|INFO|WARNING|ERROR`) and, with `-v`, an echo of
+/// every line: a test's logs, or the job's own between tests.
+pub struct Logs {
+    debug: DebugLog,
     echo: Option<Echo>,
+}
+
+impl Logs {
+    /// Opens `<dir>/<name>.DEBUG` … and echoes lines through `echo` when given.
+    pub fn open(dir: &Path, name: &str, echo: Option<Echo>) -> std::io::Result<Self> {
+        Ok(Logs {
+            debug: DebugLog::open(dir, name)?,
+            echo,
+        })
+    }
+}
+
+impl LogSink for Logs {
+    fn log(&self, level: Level, message: &str) {
+        self.debug.log(level, message);
+        if let Some(echo) = &self.echo {
+            echo(level, message);
+        }
+    }
 }
 
 /// A file opened on its first record.
@@ -64,19 +89,15 @@ impl TestWriter {
                 path: resultsdir.join("perf_measurements"),
                 file: None,
             }),
-            debug: DebugLog::open(&outputdir.join("debug"), log_name)?,
+            logs: Logs::open(&outputdir.join("debug"), log_name, echo)?,
             status,
-            echo,
         })
     }
 }
 
 impl LogSink for TestWriter {
     fn log(&self, level: Level, message: &str) {
-        self.debug.log(level, message);
-        if let Some(echo) = &self.echo {
-            echo(level, message);
-        }
+        self.logs.log(level, message);
     }
 }
 
@@ -109,7 +130,7 @@ impl TestOutput for TestWriter {
             &[],
         );
         if let Err(e) = result {
-            self.debug.log(
+            self.logs.debug.log(
                 Level::Error,
                 &format!("cannot record {code} in the status log: {e}"),
             );

@@ -292,3 +292,27 @@ fn a_closed_stdout_does_not_cut_a_job_short() {
     assert!(normalize_status(&f.read("status.log"))
         .ends_with("END GOOD\t----\t----\ttimestamp=T\tlocaltime=L\t\n"));
 }
+
+#[test]
+fn a_control_files_own_output_goes_to_the_job_log() {
+    let f = Fixture::job(
+        "print(\"suite starting\");\njob.run_test(\"passer\");\nlog::warning(\"suite done\");",
+    );
+    let out = f.run(&["-v"]);
+    assert_code(&out, 0);
+    let info = f.read("debug/autorun.INFO");
+    assert!(
+        info.contains("| suite starting\n") && info.contains("| suite done\n"),
+        "{info}"
+    );
+    assert!(f.read("debug/autorun.WARNING").contains("| suite done\n"));
+    assert!(
+        !f.read("passer/debug/passer.INFO").contains("suite"),
+        "the test's log holds only its own lines"
+    );
+    assert!(
+        stderr(&out).contains("INFO   | suite starting\n"),
+        "{}",
+        stderr(&out)
+    );
+}
