@@ -7,7 +7,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use rhai::{Dynamic, EvalAltResult, Map, Module};
 
-use super::utils::func;
+use super::register::func;
 use crate::engine::ctx::HostCtx;
 use crate::engine::value::keyval_map;
 use crate::results::keyval::{self, KeyvalFile, ParsedValue};

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use rhai::{Array, Dynamic, Engine, EvalAltResult, Module};
 
-use super::utils::func;
+use super::register::func;
 use crate::engine::ctx::HostCtx;
 
 type Res<T> = Result<T, Box<EvalAltResult>>;

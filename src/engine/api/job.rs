@@ -5,8 +5,13 @@
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use rhai::{Dynamic, Engine, EvalAltResult, ImmutableString, Map, NativeCallContext};
+use rhai::{
+    CustomType, Dynamic, Engine, EvalAltResult, ImmutableString, Map, NativeCallContext,
+    TypeBuilder,
+};
 
+use super::register::doc_comment;
+use super::register::HostFn;
 use super::test_obj::TestObj;
 use crate::profilers::ProfilerManager;
 use crate::status::Settings;
@@ -63,23 +68,47 @@ fn path(p: PathBuf) -> ImmutableString {
     p.to_string_lossy().to_string().into()
 }
 
+impl CustomType for JobHandle {
+    fn build(mut builder: TypeBuilder<Self>) {
+        builder.with_name("Job").with_comments(&[&doc_comment(
+            "The job: `job` in a control file, `this.job` in a test.",
+        )]);
+    }
+}
+
+impl CustomType for Profilers {
+    fn build(mut builder: TypeBuilder<Self>) {
+        builder
+            .with_name("Profilers")
+            .with_comments(&[&doc_comment("The job's profilers, `job.profilers`.")]);
+    }
+}
+
 /// Registers the `Job` and `Profilers` types and `Test.runsubtest`.
 pub(crate) fn register(engine: &mut Engine) {
-    engine.register_type_with_name::<JobHandle>("Job");
-    engine.register_fn(
-        "run_test",
+    engine.build_type::<JobHandle>();
+    const RUN_TEST: &str = "Runs the test `name` (a `.rhai` path relative to the control \
+        file, or a name looked up in the test directories) with the map `args` (test \
+        arguments and host parameters); true when it passed (GOOD).";
+    HostFn::new("run_test", &["name"], RUN_TEST).register(
+        engine,
         |ctx: NativeCallContext, j: &mut JobHandle, name: &str| {
             j.0.run_test(ctx.engine(), name, Map::new(), None)
         },
     );
-    engine.register_fn(
-        "run_test",
+    HostFn::new("run_test", &["name", "args"], RUN_TEST).register(
+        engine,
         |ctx: NativeCallContext, j: &mut JobHandle, name: &str, args: Map| {
             j.0.run_test(ctx.engine(), name, args, None)
         },
     );
-    engine.register_fn(
+    HostFn::new(
         "record",
+        &["status", "subdir", "operation", "message"],
+        "Writes a status line to the job's status log; `subdir` and `operation` may be ().",
+    )
+    .register(
+        engine,
         |j: &mut JobHandle, code: &str, subdir: Dynamic, op: Dynamic, msg: Dynamic| -> Res<()> {
             let message = if msg.is_unit() {
                 String::new()
@@ -94,19 +123,28 @@ pub(crate) fn register(engine: &mut Engine) {
             )?)
         },
     );
-    engine.register_get("resultdir", |j: &mut JobHandle| path(j.0.resultdir()));
-    engine.register_get("tmpdir", |j: &mut JobHandle| path(j.0.tmpdir()));
-    engine.register_get("profilers", |j: &mut JobHandle| Profilers(j.0.clone()));
+    HostFn::getter("resultdir", "The job's results directory.")
+        .register(engine, |j: &mut JobHandle| path(j.0.resultdir()));
+    HostFn::getter("tmpdir", "The job's scratch directory.")
+        .register(engine, |j: &mut JobHandle| path(j.0.tmpdir()));
+    HostFn::getter(
+        "profilers",
+        "The job's profilers: `add(name)`, `delete(name)`, `present()`, `list()`.",
+    )
+    .register(engine, |j: &mut JobHandle| Profilers(j.0.clone()));
     register_settings(engine);
     register_profilers(engine);
-    engine.register_fn(
-        "runsubtest",
+    const RUNSUBTEST: &str = "Runs the test `name` (a path or a test name) nested in this \
+        one's results with the argument map `args`; true when it passed. `profile_only` \
+        defaults to false.";
+    HostFn::new("runsubtest", &["name", "args"], RUNSUBTEST).register(
+        engine,
         |ctx: NativeCallContext, t: &mut TestObj, name: &str, args: Map| -> Res<bool> {
             subtest(&ctx, t, name, args)
         },
     );
-    engine.register_fn(
-        "runsubtest",
+    HostFn::new("runsubtest", &["name"], RUNSUBTEST).register(
+        engine,
         |ctx: NativeCallContext, t: &mut TestObj, name: &str| -> Res<bool> {
             subtest(&ctx, t, name, Map::new())
         },
@@ -128,56 +166,77 @@ fn subtest(ctx: &NativeCallContext, t: &TestObj, name: &str, mut args: Map) -> R
 
 fn register_settings(engine: &mut Engine) {
     macro_rules! setting {
-        ($name:literal, $field:ident, bool) => {
-            engine.register_get($name, |j: &mut JobHandle| j.0.settings().$field);
-            engine.register_set($name, |j: &mut JobHandle, v: bool| {
+        ($name:literal, $field:ident, bool, $doc:literal) => {
+            HostFn::getter($name, $doc).register(engine, |j: &mut JobHandle| j.0.settings().$field);
+            HostFn::setter($name, $doc).register(engine, |j: &mut JobHandle, v: bool| {
                 let mut s = j.0.settings();
                 s.$field = v;
                 j.0.set_settings(s);
             });
         };
     }
-    setting!("run_test_cleanup", run_test_cleanup, bool);
-    setting!("default_profile_only", default_profile_only, bool);
+    setting!(
+        "run_test_cleanup",
+        run_test_cleanup,
+        bool,
+        "Whether tests run their `cleanup` (default true)."
+    );
+    setting!(
+        "default_profile_only",
+        default_profile_only,
+        bool,
+        "The `profile_only` of tests that do not say."
+    );
     setting!(
         "drop_caches_between_iterations",
         drop_caches_between_iterations,
-        bool
+        bool,
+        "Whether the page cache is dropped before every iteration."
     );
-    engine.register_get("test_retry", |j: &mut JobHandle| {
+    const RETRY: &str =
+        "How many times an iteration that calls `fail_retry` is retried (`--retry N`).";
+    HostFn::getter("test_retry", RETRY).register(engine, |j: &mut JobHandle| {
         rhai::INT::from(j.0.settings().test_retry)
     });
-    engine.register_set("test_retry", |j: &mut JobHandle, v: rhai::INT| -> Res<()> {
-        let mut s = j.0.settings();
-        s.test_retry =
-            u32::try_from(v).map_err(|_| format!("job.test_retry must be 0 or more, not {v}"))?;
-        j.0.set_settings(s);
-        Ok(())
-    });
+    HostFn::setter("test_retry", RETRY).register(
+        engine,
+        |j: &mut JobHandle, v: rhai::INT| -> Res<()> {
+            let mut s = j.0.settings();
+            s.test_retry = u32::try_from(v)
+                .map_err(|_| format!("job.test_retry must be 0 or more, not {v}"))?;
+            j.0.set_settings(s);
+            Ok(())
+        },
+    );
 }
 
 fn register_profilers(engine: &mut Engine) {
-    engine.register_type_with_name::<Profilers>("Profilers");
-    engine.register_fn("add", |p: &mut Profilers, name: &str| -> Res<()> {
-        lock(p).add(name).map_err(job_error)
-    });
-    engine.register_fn(
-        "add",
+    engine.build_type::<Profilers>();
+    const ADD: &str = "Adds the profiler `name`.";
+    HostFn::new("add", &["name"], ADD)
+        .register(engine, |p: &mut Profilers, name: &str| -> Res<()> {
+            lock(p).add(name).map_err(job_error)
+        });
+    HostFn::new("add", &["name", "opts"], ADD).register(
+        engine,
         |p: &mut Profilers, name: &str, _opts: Map| -> Res<()> {
             lock(p).add(name).map_err(job_error)
         },
     );
-    engine.register_fn("delete", |p: &mut Profilers, name: &str| {
-        lock(p).delete(name)
-    });
-    engine.register_fn("present", |p: &mut Profilers| lock(p).present());
-    engine.register_fn("list", |p: &mut Profilers| -> rhai::Array {
-        lock(p)
-            .list()
-            .iter()
-            .map(|n| Dynamic::from(n.clone()))
-            .collect()
-    });
+    HostFn::new("delete", &["name"], "Removes the profiler `name`.")
+        .register(engine, |p: &mut Profilers, name: &str| lock(p).delete(name));
+    HostFn::new("present", &[], "True when any profiler is added.")
+        .register(engine, |p: &mut Profilers| lock(p).present());
+    HostFn::new("list", &[], "The names of the profilers added.").register(
+        engine,
+        |p: &mut Profilers| -> rhai::Array {
+            lock(p)
+                .list()
+                .iter()
+                .map(|n| Dynamic::from(n.clone()))
+                .collect()
+        },
+    );
 }
 
 fn lock(p: &Profilers) -> std::sync::MutexGuard<'_, ProfilerManager> {

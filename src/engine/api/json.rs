@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use rhai::{Dynamic, Engine, EvalAltResult, Module};
 
-use super::utils::func;
+use super::register::func;
 use crate::engine::ctx::HostCtx;
 
 type Res<T> = Result<T, Box<EvalAltResult>>;

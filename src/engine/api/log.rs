@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use rhai::{Engine, EvalAltResult, FuncRegistration, Module};
 
+use super::register::HostFn;
 use crate::engine::ctx::HostCtx;
 use crate::status::Level;
 
@@ -31,6 +32,7 @@ pub(crate) fn register(engine: &mut Engine, ctx: &Arc<HostCtx>) {
         let c = ctx.clone();
         let doc = format!("/// Writes a message to the test's {} log.", level.as_str());
         FuncRegistration::new(name)
+            .with_params_info(["message: Dynamic"])
             .with_comments([doc.as_str()])
             .set_into_module(&mut module, move |msg: rhai::Dynamic| {
                 c.log(level, &msg.to_string())
@@ -38,10 +40,14 @@ pub(crate) fn register(engine: &mut Engine, ctx: &Arc<HostCtx>) {
     }
     engine.register_static_module("log", module.into());
 
+    const SLEEP: &str = "Sleeps `seconds` (int or float, not negative). Interrupted by the \
+        test's timeout and by Ctrl-C; replaces Rhai's built-in `sleep`, which is not.";
     let c = ctx.clone();
-    engine.register_fn("sleep", move |secs: rhai::INT| sleep(&c, secs as f64));
+    HostFn::new("sleep", &["seconds"], SLEEP)
+        .register(engine, move |secs: rhai::INT| sleep(&c, secs as f64));
     let c = ctx.clone();
-    engine.register_fn("sleep", move |secs: rhai::FLOAT| sleep(&c, secs));
+    HostFn::new("sleep", &["seconds"], SLEEP)
+        .register(engine, move |secs: rhai::FLOAT| sleep(&c, secs));
 }
 
 /// Sleeps, waking early (with the error that stops the script) on Ctrl-C or timeout.

@@ -7,6 +7,7 @@ pub(crate) mod json;
 pub(crate) mod log;
 pub(crate) mod outcome;
 pub(crate) mod process;
+pub(crate) mod register;
 pub mod test_obj;
 pub(crate) mod utils;
 

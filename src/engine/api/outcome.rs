@@ -3,6 +3,7 @@
 
 use rhai::{Dynamic, Engine, EvalAltResult};
 
+use super::register::HostFn;
 use crate::engine::failure::outcome_error;
 use crate::engine::value::truthy;
 
@@ -10,24 +11,55 @@ type Res = Result<(), Box<EvalAltResult>>;
 
 /// Registers `fail`, `error`, `skip`, `warn`, `fail_retry`, `abort` and `assert`.
 pub(crate) fn register(engine: &mut Engine) {
-    for (name, kind) in [
-        ("fail", "TestFail"),
-        ("error", "TestError"),
-        ("skip", "TestNA"),
-        ("warn", "TestWarn"),
-        ("fail_retry", "TestFailRetry"),
-        ("abort", "JobError"),
+    for (name, kind, doc) in [
+        (
+            "fail",
+            "TestFail",
+            "Ends the test FAIL with `message` (the original's TestFail). Like every outcome \
+             it throws `#{kind, message}` (here kind \"TestFail\"), which `try`/`catch` can \
+             intercept.",
+        ),
+        (
+            "error",
+            "TestError",
+            "Ends the test ERROR with `message` (TestError).",
+        ),
+        (
+            "skip",
+            "TestNA",
+            "Ends the test TEST_NA with `message`: it does not apply here (TestNAError).",
+        ),
+        (
+            "warn",
+            "TestWarn",
+            "Ends the test WARN with `message` (TestWarn).",
+        ),
+        (
+            "fail_retry",
+            "TestFailRetry",
+            "Ends the iteration FAIL but lets the job retry it, up to `--retry N` times \
+             (TestFailRetry).",
+        ),
+        (
+            "abort",
+            "JobError",
+            "Aborts the job: the test ends ABORT, the rest of the job is skipped and autorun \
+             exits 3 (JobError).",
+        ),
     ] {
-        engine.register_fn(name, move |msg: Dynamic| -> Res {
+        HostFn::new(name, &["message"], doc).register(engine, move |msg: Dynamic| -> Res {
             Err(outcome_error(kind, &msg.to_string()))
         });
     }
-    engine.register_fn("assert", |cond: Dynamic| -> Res {
+    const ASSERT: &str = "Ends the test ERROR with `message` (default `Assertion failed.`) \
+        unless `cond` is truthy (the original's assert_).";
+    HostFn::new("assert", &["cond"], ASSERT).register(engine, |cond: Dynamic| -> Res {
         check(&cond, "Assertion failed.")
     });
-    engine.register_fn("assert", |cond: Dynamic, msg: Dynamic| -> Res {
-        check(&cond, &msg.to_string())
-    });
+    HostFn::new("assert", &["cond", "message"], ASSERT)
+        .register(engine, |cond: Dynamic, msg: Dynamic| -> Res {
+            check(&cond, &msg.to_string())
+        });
 }
 
 fn check(cond: &Dynamic, msg: &str) -> Res {

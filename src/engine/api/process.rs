@@ -320,7 +320,7 @@ fn method(reg: FuncRegistration, params: &[&str], doc: &str) -> FuncRegistration
     let params = std::iter::once("process: &mut Process").chain(params.iter().copied());
     reg.with_volatility(true)
         .with_params_info(params)
-        .with_comments([super::utils::doc_comment(doc)])
+        .with_comments([super::register::doc_comment(doc)])
 }
 
 fn wait_secs(ctx: &HostCtx, p: &Process, secs: f64) -> Result<Dynamic, Box<rhai::EvalAltResult>> {

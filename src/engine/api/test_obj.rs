@@ -6,8 +6,9 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use rhai::{Dynamic, Engine, EvalAltResult, FnPtr, ImmutableString, Map};
+use rhai::{CustomType, Dynamic, Engine, EvalAltResult, FnPtr, ImmutableString, Map, TypeBuilder};
 
+use super::register::{doc_comment, HostFn};
 use crate::engine::failure::outcome_error;
 use crate::engine::value::{iteration_text, keyval_map, truthy};
 use crate::results::perf;
@@ -62,22 +63,50 @@ pub struct TestObj {
     job: Dynamic,
 }
 
-/// Property names a script may read but not assign.
-const READ_ONLY: &[&str] = &[
-    "testname",
-    "tag",
-    "tagged_testname",
-    "outputdir",
-    "resultsdir",
-    "profdir",
-    "debugdir",
-    "bindir",
-    "srcdir",
-    "tmpdir",
-    "iteration",
-    "version",
-    "args",
-    "job",
+/// The properties a script may read but not assign, and what each is (`autorun api`).
+const READ_ONLY: &[(&str, &str)] = &[
+    (
+        "testname",
+        "The test's name: the script's name without `.rhai`.",
+    ),
+    ("tag", "The tag given with `tag=…`, or \"\"."),
+    (
+        "tagged_testname",
+        "`testname.tag` (just `testname` without a tag): the name of the test's results folder.",
+    ),
+    (
+        "outputdir",
+        "The test's results folder; tests run here, and relative `fs::` paths start here.",
+    ),
+    (
+        "resultsdir",
+        "`<outputdir>/results`: iteration keyvals and perf measurements.",
+    ),
+    ("profdir", "`<outputdir>/profiling`: profiler output."),
+    (
+        "debugdir",
+        "`<outputdir>/debug`: the test's DEBUG, INFO, WARNING and ERROR logs.",
+    ),
+    ("bindir", "The folder that holds the script."),
+    (
+        "srcdir",
+        "Where `setup` builds things: `<bindir>/src` for a test in its own folder, \
+         `<bindir>/src/<name>` for a single file.",
+    ),
+    (
+        "tmpdir",
+        "Scratch space private to this run, removed afterwards.",
+    ),
+    (
+        "iteration",
+        "The current iteration: 1..N in counted mode; it stays put in timed mode.",
+    ),
+    ("version", "The script's `VERSION` (default 1)."),
+    (
+        "args",
+        "The map of every argument given (the original's dargs).",
+    ),
+    ("job", "The job this test runs in (see the `Job` type)."),
 ];
 
 type Res<T> = Result<T, Box<EvalAltResult>>;
@@ -214,7 +243,7 @@ impl TestObj {
     }
 
     fn set(&self, name: &str, value: Dynamic) -> Res<()> {
-        if READ_ONLY.contains(&name) {
+        if READ_ONLY.iter().any(|(n, _)| *n == name) {
             // Rhai writes a property back after a method call on it
             // (`this.iteration.to_string()`); only a real change is refused.
             if format!("{:?}", self.get(name)?) == format!("{value:?}") {
@@ -291,63 +320,122 @@ fn value_error(message: impl AsRef<str>) -> Box<EvalAltResult> {
     outcome_error("ValueError", message.as_ref())
 }
 
+impl CustomType for TestObj {
+    fn build(mut builder: TypeBuilder<Self>) {
+        builder.with_name("Test").with_comments(&[&doc_comment(
+            "The test object: `this` in every lifecycle function. Besides the read-only \
+             properties below, any property is the script's own state (`this.count = 0` in \
+             `initialize`, `this.count += 1` in `run_once`), kept across phases; \
+             `this[\"name\"]` works too, and reading one that was never set is an error.",
+        )]);
+    }
+}
+
 /// Registers the `Test` type, its properties and methods.
 pub(crate) fn register(engine: &mut Engine) {
-    engine.register_type_with_name::<TestObj>("Test");
+    engine.build_type::<TestObj>();
     engine.register_indexer_get(|t: &mut TestObj, name: &str| t.get(name));
     engine.register_indexer_set(|t: &mut TestObj, name: &str, v: Dynamic| t.set(name, v));
-    for name in READ_ONLY {
+    for (name, doc) in READ_ONLY {
         let owned = name.to_string();
-        engine.register_get(name, move |t: &mut TestObj| t.get(&owned));
+        HostFn::getter(name, doc).register(engine, move |t: &mut TestObj| t.get(&owned));
     }
-    engine.register_fn("write_test_keyval", |t: &mut TestObj, m: Map| {
-        t.write_test_keyval(&keyval_map(&m))
-    });
-    engine.register_fn("write_perf_keyval", |t: &mut TestObj, m: Map| {
-        t.write_iteration_keyval(&Map::new(), m)
-    });
-    engine.register_fn("write_attr_keyval", |t: &mut TestObj, m: Map| {
-        t.write_iteration_keyval(&m, Map::new())
-    });
-    engine.register_fn(
-        "write_iteration_keyval",
-        |t: &mut TestObj, a: Map, p: Map| t.write_iteration_keyval(&a, p),
-    );
+    register_keyvals(engine);
     register_perf(engine);
-    engine.register_fn(
+    HostFn::new(
         "register_before_iteration_hook",
-        |t: &mut TestObj, f: FnPtr| {
-            t.state().before_hooks.push(f);
-        },
-    );
-    engine.register_fn(
+        &["hook"],
+        "Calls `hook` (a function pointer or closure taking the test object) before every \
+         iteration, in registration order: \
+         `this.register_before_iteration_hook(|t| t.count += 1)`.",
+    )
+    .register(engine, |t: &mut TestObj, f: FnPtr| {
+        t.state().before_hooks.push(f);
+    });
+    HostFn::new(
         "register_after_iteration_hook",
-        |t: &mut TestObj, f: FnPtr| {
-            t.state().after_hooks.push(f);
-        },
-    );
+        &["hook"],
+        "Calls `hook` with the test object after every iteration, also one that threw, in \
+         reverse registration order.",
+    )
+    .register(engine, |t: &mut TestObj, f: FnPtr| {
+        t.state().after_hooks.push(f);
+    });
     engine.register_fn("to_string", |t: &mut TestObj| -> ImmutableString {
         format!("Test({})", t.info.tagged_testname).into()
     });
     engine.register_fn("to_debug", |t: &mut TestObj| -> ImmutableString {
         format!("Test({}) {:?}", t.info.tagged_testname, t.props()).into()
     });
-    engine.register_fn("is_truthy", |v: Dynamic| truthy(&v));
+    HostFn::new(
+        "is_truthy",
+        &["value"],
+        "Whether `value` counts as true, the Python way: false, 0, 0.0, (), \"\", [] and #{} \
+         are false, anything else is true.",
+    )
+    .register(engine, |v: Dynamic| truthy(&v));
 }
 
+fn register_keyvals(engine: &mut Engine) {
+    HostFn::new(
+        "write_test_keyval",
+        &["map"],
+        "Appends `map` as one block to the test keyval, `<outputdir>/keyval`. Keys must \
+         match `[-.\\w]+`; one bad key writes nothing (ValueError).",
+    )
+    .register(engine, |t: &mut TestObj, m: Map| {
+        t.write_test_keyval(&keyval_map(&m))
+    });
+    HostFn::new(
+        "write_perf_keyval",
+        &["map"],
+        "Writes `map` as `key{perf}=value` lines and a blank line to `results/keyval`: one \
+         iteration's perf values. Perf constraints judge the last one.",
+    )
+    .register(engine, |t: &mut TestObj, m: Map| {
+        t.write_iteration_keyval(&Map::new(), m)
+    });
+    HostFn::new(
+        "write_attr_keyval",
+        &["map"],
+        "Writes `map` as `key{attr}=value` lines and a blank line to `results/keyval`.",
+    )
+    .register(engine, |t: &mut TestObj, m: Map| {
+        t.write_iteration_keyval(&m, Map::new())
+    });
+    HostFn::new(
+        "write_iteration_keyval",
+        &["attr", "perf"],
+        "Writes an attr block, a perf block and one blank line to `results/keyval`.",
+    )
+    .register(engine, |t: &mut TestObj, a: Map, p: Map| {
+        t.write_iteration_keyval(&a, p)
+    });
+}
+
+/// `output_perf_value`, with 2 to 6 arguments after the receiver.
 fn register_perf(engine: &mut Engine) {
-    engine.register_fn(
-        "output_perf_value",
-        |t: &mut TestObj, d: &str, v: Dynamic| {
-            t.output_perf_value(
-                d,
-                &v,
-                PerfOpts::new(&Dynamic::UNIT, &Dynamic::UNIT, &Dynamic::UNIT, "_")?,
-            )
-        },
-    );
-    engine.register_fn(
-        "output_perf_value",
+    const PARAMS: &[&str] = &[
+        "description",
+        "value",
+        "units",
+        "higher_is_better",
+        "graph",
+        "replacement",
+    ];
+    const DOC: &str = "Appends one JSON line to `results/perf_measurements`. `value` is a \
+        number or an array of numbers; `units` (string), `higher_is_better` (bool), `graph` \
+        (string) and `replacement` are optional, and `()` means not given.";
+    let perf = |arity: usize| HostFn::new("output_perf_value", &PARAMS[..arity], DOC);
+    perf(2).register(engine, |t: &mut TestObj, d: &str, v: Dynamic| {
+        t.output_perf_value(
+            d,
+            &v,
+            PerfOpts::new(&Dynamic::UNIT, &Dynamic::UNIT, &Dynamic::UNIT, "_")?,
+        )
+    });
+    perf(3).register(
+        engine,
         |t: &mut TestObj, d: &str, v: Dynamic, units: Dynamic| {
             t.output_perf_value(
                 d,
@@ -356,20 +444,20 @@ fn register_perf(engine: &mut Engine) {
             )
         },
     );
-    engine.register_fn(
-        "output_perf_value",
+    perf(4).register(
+        engine,
         |t: &mut TestObj, d: &str, v: Dynamic, units: Dynamic, hib: Dynamic| {
             t.output_perf_value(d, &v, PerfOpts::new(&units, &hib, &Dynamic::UNIT, "_")?)
         },
     );
-    engine.register_fn(
-        "output_perf_value",
+    perf(5).register(
+        engine,
         |t: &mut TestObj, d: &str, v: Dynamic, units: Dynamic, hib: Dynamic, g: Dynamic| {
             t.output_perf_value(d, &v, PerfOpts::new(&units, &hib, &g, "_")?)
         },
     );
-    engine.register_fn(
-        "output_perf_value",
+    perf(6).register(
+        engine,
         |t: &mut TestObj,
          d: &str,
          v: Dynamic,

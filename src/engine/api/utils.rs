@@ -8,33 +8,16 @@ use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
 
-use rhai::{Dynamic, Engine, EvalAltResult, FnNamespace, FuncRegistration, Map, Module};
+use rhai::{Dynamic, Engine, EvalAltResult, Map, Module};
 
 use super::facts;
 use super::process::{self, Failure, Output, Process, Spec};
+use super::register::func;
 use crate::engine::ctx::HostCtx;
 use crate::engine::failure::outcome_error;
 use crate::status::Level;
 
 type Res<T> = Result<T, Box<EvalAltResult>>;
-
-/// Starts registering the module function `name`: `params` are `name: type` strings
-/// followed by the return type, `doc` is plain text (each line becomes a `///` line).
-/// Both feed `autorun api`. Functions are marked volatile: they act on the outside world,
-/// so the optimizer must never run them ahead of time.
-pub(crate) fn func(name: &str, params: &[&str], doc: &str) -> FuncRegistration {
-    FuncRegistration::new(name)
-        .with_namespace(FnNamespace::Internal)
-        .with_volatility(true)
-        .with_params_info(params)
-        .with_comments([doc_comment(doc)])
-}
-
-/// Plain text as the `///` doc-comment block Rhai's metadata expects.
-pub(crate) fn doc_comment(doc: &str) -> String {
-    let lines: Vec<String> = doc.lines().map(|l| format!("/// {}", l.trim())).collect();
-    lines.join("\n")
-}
 
 /// Registers the `utils` module and the `Process` type of `utils::start`.
 pub(crate) fn register(engine: &mut Engine, ctx: &Arc<HostCtx>) {

@@ -1,6 +1,6 @@
 //! The host API as data: every function, type member and module a script can call,
-//! read from the engine's own metadata (Rhai's standard library excluded) and completed
-//! by the docs table where a registration carries no names or comments.
+//! read from the engine's own metadata (Rhai's standard library excluded), plus the few
+//! things the docs table holds because the metadata cannot (`print`, `debug`).
 
 use serde::Serialize;
 use serde_json::Value;
@@ -84,44 +84,47 @@ pub struct Api {
 }
 
 /// Describes the host API of `host` from its engine's metadata (standard library
-/// excluded), with the docs table filling in what registrations do not say.
+/// excluded), with the docs table adding what is not a registration.
 pub fn api(host: &Host) -> Result<Api, String> {
     let json = host
         .engine()
         .gen_fn_metadata_to_json(false)
         .map_err(|e| format!("cannot read the engine's metadata: {e}"))?;
     let meta: Value = serde_json::from_str(&json).map_err(|e| e.to_string())?;
-    let custom: Vec<(String, String)> = list(&meta, "customTypes")
+    let custom_types = list(&meta, "customTypes");
+    let custom: Vec<(String, String)> = custom_types
         .iter()
         .map(|t| (text(t, "typeName"), text(t, "displayName")))
         .collect();
     let mut api = Api {
         functions: docs::EXTRA_GLOBALS.iter().map(docs::extra).collect(),
-        types: custom
+        types: custom_types
             .iter()
-            .map(|(_, name)| ApiType {
+            .zip(&custom)
+            .map(|(t, (_, name))| ApiType {
                 name: name.clone(),
-                doc: docs::type_doc(name).to_string(),
+                doc: Some(doc_comments(t))
+                    .filter(|d| !d.is_empty())
+                    .unwrap_or_else(|| docs::type_doc(name).to_string()),
                 members: Vec::new(),
             })
             .collect(),
         modules: Vec::new(),
     };
     for f in list(&meta, "functions").iter().filter(|f| visible(f)) {
-        let (receiver, f) = convert(f, &custom, "");
+        let (receiver, f) = convert(f, &custom);
         match receiver.and_then(|r| api.types.iter_mut().find(|t| t.name == r)) {
             Some(t) if !matches!(f.name.as_str(), "to_string" | "to_debug") => t.members.push(f),
             Some(_) => {}
             None => api.functions.push(f),
         }
     }
-    api.functions.sort_by(|a, b| a.name.cmp(&b.name));
     let modules = meta.get("modules").and_then(Value::as_object);
     for (name, m) in modules.into_iter().flatten() {
         let functions = list(m, "functions")
             .iter()
             .filter(|f| visible(f))
-            .map(|f| convert(f, &custom, &format!("{name}::")).1)
+            .map(|f| convert(f, &custom).1)
             .collect();
         let embedded = stdlib::MODULES.iter().any(|(n, _)| n == name);
         api.modules.push(ApiModule {
@@ -135,6 +138,15 @@ pub fn api(host: &Host) -> Result<Api, String> {
             functions,
         });
     }
+    // Rhai lists functions by name and arity only; overloads of the same arity would
+    // otherwise come in hash order, which changes from one run to the next.
+    api.functions.sort_by(order);
+    for members in api.types.iter_mut().map(|t| &mut t.members) {
+        members.sort_by(order);
+    }
+    for functions in api.modules.iter_mut().map(|m| &mut m.functions) {
+        functions.sort_by(order);
+    }
     api.types
         .sort_by_key(|t| (t.name != "Test", t.name.clone()));
     api.modules.sort_by_key(|m| {
@@ -145,6 +157,25 @@ pub fn api(host: &Host) -> Result<Api, String> {
         )
     });
     Ok(api)
+}
+
+/// Rhai's order (by name as registered, `get$`/`set$` included, then arity), then by
+/// parameter types.
+fn order(a: &ApiFn, b: &ApiFn) -> std::cmp::Ordering {
+    let key = |f: &ApiFn| {
+        let prefix = match f.kind {
+            FnKind::Getter => "get$",
+            FnKind::Setter => "set$",
+            FnKind::Function | FnKind::Method => "",
+        };
+        let types: Vec<&str> = f.params.iter().map(|p| p.ty.as_str()).collect();
+        (
+            format!("{prefix}{}", f.name),
+            f.params.len(),
+            types.join(","),
+        )
+    };
+    key(a).cmp(&key(b))
 }
 
 fn list<'a>(v: &'a Value, key: &str) -> &'a [Value] {
@@ -169,7 +200,7 @@ fn visible(f: &Value) -> bool {
 }
 
 /// One metadata entry as an `ApiFn`, and the host type it is a member of, if any.
-fn convert(f: &Value, custom: &[(String, String)], prefix: &str) -> (Option<String>, ApiFn) {
+fn convert(f: &Value, custom: &[(String, String)]) -> (Option<String>, ApiFn) {
     let raw = text(f, "name");
     let (kind, name) = match (raw.strip_prefix("get$"), raw.strip_prefix("set$")) {
         (Some(n), _) => (FnKind::Getter, n.to_string()),
@@ -199,46 +230,31 @@ fn convert(f: &Value, custom: &[(String, String)], prefix: &str) -> (Option<Stri
         .first()
         .filter(|p| by_ref && custom.iter().any(|(_, d)| *d == p.ty))
         .map(|p| p.ty.clone());
-    let (key, kind) = match &receiver {
-        Some(t) => {
+    let kind = match &receiver {
+        Some(_) => {
             params.remove(0);
-            let kind = if kind == FnKind::Function {
+            if kind == FnKind::Function {
                 FnKind::Method
             } else {
                 kind
-            };
-            (format!("{t}.{name}"), kind)
+            }
         }
-        None => (format!("{prefix}{name}"), kind),
+        None => kind,
     };
-    (receiver, finish(f, &key, kind, name, params, custom))
+    for p in params.iter_mut().filter(|p| p.name.is_empty()) {
+        p.name = "_".into();
+    }
+    (receiver, finish(f, kind, name, params, custom))
 }
 
 fn finish(
     f: &Value,
-    key: &str,
     kind: FnKind,
     name: String,
-    mut params: Vec<Param>,
+    params: Vec<Param>,
     custom: &[(String, String)],
 ) -> ApiFn {
-    let entry = docs::lookup(key);
-    for (i, p) in params.iter_mut().enumerate() {
-        if p.name.is_empty() {
-            p.name = entry
-                .and_then(|e| e.params.get(i))
-                .map_or("_", |n| n)
-                .to_string();
-        }
-    }
-    let comments: Vec<String> = list(f, "docComments")
-        .iter()
-        .filter_map(|c| c.as_str().map(strip_doc))
-        .collect();
-    let mut doc = comments.join("\n");
-    if doc.is_empty() {
-        doc = entry.map(|e| e.doc.to_string()).unwrap_or_default();
-    }
+    let doc = doc_comments(f);
     // Script functions (the embedded stdlib) declare no return type: any value.
     let ret = match text(f, "type").as_str() {
         "script" => "?".to_string(),
@@ -251,6 +267,15 @@ fn finish(
         returns: (!ret.is_empty()).then_some(ret),
         doc,
     }
+}
+
+/// The `docComments` of a metadata entry as plain text.
+fn doc_comments(v: &Value) -> String {
+    let comments: Vec<String> = list(v, "docComments")
+        .iter()
+        .filter_map(|c| c.as_str().map(strip_doc))
+        .collect();
+    comments.join("\n")
 }
 
 /// A doc comment (`///`, `/** */` or `//!` lines) as plain text.
