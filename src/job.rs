@@ -106,7 +106,8 @@ pub struct Job {
     log: Arc<Logs>,
     settings: Mutex<Settings>,
     profilers: Mutex<ProfilerManager>,
-    tmpdir: tempfile::TempDir,
+    tmpdir: PathBuf,
+    tests_started: std::sync::atomic::AtomicUsize,
     console: Console,
     timeout: Option<u64>,
     base: PathBuf,
@@ -141,10 +142,13 @@ impl Job {
         // log; each test takes the sink over and gives it back.
         ctx.set_sink(Some(log.clone()));
         let status = StatusLog::create(dir.path()).map_err(|e| io("status.log", e))?;
-        let tmpdir = tempfile::Builder::new()
-            .prefix("autorun-job-")
-            .tempdir()
-            .map_err(|e| Error::Other(format!("cannot create a job tmpdir: {e}")))?;
+        // Created on first use only: most tests never touch their tmpdir, and creating
+        // and removing directories is a large part of a short run.
+        let tmpdir = std::env::temp_dir().join(format!(
+            "autorun-job-{}-{}",
+            std::process::id(),
+            chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default()
+        ));
         let job = Arc::new_cyclic(|me| Job {
             me: me.clone(),
             ctx,
@@ -154,6 +158,7 @@ impl Job {
             settings: Mutex::new(cfg.settings),
             profilers: Mutex::new(ProfilerManager::default()),
             tmpdir,
+            tests_started: std::sync::atomic::AtomicUsize::new(0),
             console: cfg.console,
             timeout: cfg.timeout,
             base: cfg.base,
@@ -369,6 +374,7 @@ impl Job {
     /// Writes `END GOOD|ABORT ---- ----` and `job_finished`, prints the summary of a
     /// multi-test job, and returns the exit code.
     pub fn finish(&self) -> i32 {
+        remove_dir(&self.tmpdir).unwrap_or_else(|e| self.log.log(Level::Warning, &e));
         let abort = lock(&self.abort);
         match &*abort {
             Some(a) => self.record_line("END ABORT", None, None, &a.message, &[]),
@@ -424,8 +430,14 @@ impl JobApi for Job {
         self.dir.path().to_path_buf()
     }
 
-    fn tmpdir(&self) -> PathBuf {
-        self.tmpdir.path().to_path_buf()
+    fn tmpdir(&self) -> Result<PathBuf, String> {
+        std::fs::create_dir_all(&self.tmpdir).map_err(|e| {
+            format!(
+                "cannot create the job tmpdir {}: {e}",
+                self.tmpdir.display()
+            )
+        })?;
+        Ok(self.tmpdir.clone())
     }
 
     fn settings(&self) -> Settings {
@@ -486,4 +498,14 @@ fn echo(console: Console) -> Option<Echo> {
     (console.verbosity == crate::console::Verbosity::Verbose).then(|| {
         Arc::new(move |level: Level, msg: &str| console.log_line(level.as_str(), msg)) as Echo
     })
+}
+
+/// Removes a scratch directory that may never have been created.
+fn remove_dir(dir: &Path) -> Result<(), String> {
+    match std::fs::remove_dir_all(dir) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(format!("cannot remove {}: {e}", dir.display()))
+        }
+        _ => Ok(()),
+    }
 }

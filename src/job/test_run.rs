@@ -31,7 +31,7 @@ pub struct OpenTest {
     subdir: String,
     tagged: String,
     started: Instant,
-    tmp: tempfile::TempDir,
+    tmp: PathBuf,
     writer: Arc<TestWriter>,
 }
 
@@ -94,13 +94,13 @@ impl Job {
             self.status.clone(),
             super::echo(self.console),
         )
-        .and_then(|w| {
-            let tmp = tempfile::Builder::new()
-                .suffix(&format!("_{tagged}"))
-                .tempdir_in(self.tmpdir.path())?;
-            Ok((Arc::new(w), tmp))
-        });
-        let (writer, tmp) = match opened {
+        .map(Arc::new);
+        // Created when the script first reads `this.tmpdir`; unique within the job.
+        let n = self
+            .tests_started
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let tmp = self.tmpdir.join(format!("{n}_{tagged}"));
+        let writer = match opened {
             Ok(opened) => opened,
             Err(e) => {
                 return Ok(Err(cannot_start(format!(
@@ -123,7 +123,7 @@ impl Job {
             debugdir: dirs.debugdir,
             bindir: spec.bindir.clone(),
             srcdir: spec.srcdir.clone(),
-            tmpdir: tmp.path().to_path_buf(),
+            tmpdir: tmp.clone(),
             version: spec.script.consts().version,
         };
         let test = TestObj::new(info, args.clone(), writer.clone(), self.handle());
@@ -143,11 +143,8 @@ impl Job {
     /// Records the verdict of an open test (its status line and `END`), removes its
     /// tmpdir, and returns the outcome.
     pub fn close_test(&self, open: OpenTest, result: Result<(), Raised>) -> TestOutcome {
-        if let Err(e) = open.tmp.close() {
-            open.writer.log(
-                Level::Warning,
-                &format!("cannot remove the test tmpdir: {e}"),
-            );
+        if let Err(e) = super::remove_dir(&open.tmp) {
+            open.writer.log(Level::Warning, &e);
         }
         let (status, reason) = match result {
             Ok(()) => (Status::Good, "completed successfully".to_string()),

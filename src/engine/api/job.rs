@@ -41,7 +41,7 @@ pub trait JobApi: Send + Sync {
     /// The job's results directory.
     fn resultdir(&self) -> PathBuf;
     /// The job's scratch directory.
-    fn tmpdir(&self) -> PathBuf;
+    fn tmpdir(&self) -> Result<PathBuf, String>;
     /// The current settings.
     fn settings(&self) -> Settings;
     /// Replaces the settings.
@@ -126,7 +126,9 @@ pub(crate) fn register(engine: &mut Engine) {
     HostFn::getter("resultdir", "The job's results directory.")
         .register(engine, |j: &mut JobHandle| path(j.0.resultdir()));
     HostFn::getter("tmpdir", "The job's scratch directory.")
-        .register(engine, |j: &mut JobHandle| path(j.0.tmpdir()));
+        .register(engine, |j: &mut JobHandle| -> Res<ImmutableString> {
+            Ok(path(j.0.tmpdir()?))
+        });
     HostFn::getter(
         "profilers",
         "The job's profilers: `add(name)`, `delete(name)`, `present()`, `list()`.",

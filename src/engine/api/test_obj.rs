@@ -229,7 +229,13 @@ impl TestObj {
             "debugdir" => dir(&i.debugdir),
             "bindir" => dir(&i.bindir),
             "srcdir" => dir(&i.srcdir),
-            "tmpdir" => dir(&i.tmpdir),
+            "tmpdir" => {
+                // Created on first use, so that tests that never need one pay nothing.
+                std::fs::create_dir_all(&i.tmpdir).map_err(|e| {
+                    format!("cannot create the test tmpdir {}: {e}", i.tmpdir.display())
+                })?;
+                dir(&i.tmpdir)
+            }
             "version" => i.version.into(),
             "iteration" => self.iteration().into(),
             "args" => self.state().args.clone().into(),
