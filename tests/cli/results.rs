@@ -135,7 +135,9 @@ fn the_test_tmpdir_is_private_and_removed_afterwards() {
         .expect("tmp keyval");
     assert!(tmp.ends_with("_tmp"), "{tmp}");
     assert!(!std::path::Path::new(tmp).exists(), "{tmp} must be removed");
-    let job_tmp = std::path::Path::new(tmp).parent().expect("the job's tmpdir");
+    let job_tmp = std::path::Path::new(tmp)
+        .parent()
+        .expect("the job's tmpdir");
     assert!(!job_tmp.exists(), "{} must be removed", job_tmp.display());
 }
 
