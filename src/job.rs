@@ -3,7 +3,7 @@
 //! It finds tests by name, frames each with `START`/status/`END` lines, gives it its
 //! directories, keyval and tmpdir, applies its timeout, and keeps the verdicts.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Instant;
@@ -21,6 +21,7 @@ use crate::results::writer::{Echo, Logs};
 use crate::results::{create_test_dirs, write_job_keyval, Location, ResultsDir, ResultsError};
 use crate::status::{Level, LogSink, Settings, Status, TestOutcome};
 
+mod keyval;
 mod test_run;
 
 use test_run::subdir_of;
@@ -132,7 +133,7 @@ impl Job {
                 dir.path().display()
             ))
         };
-        write_job_keyval(dir.path(), &job_keyval(&cfg.label, &cfg.cmdline))
+        write_job_keyval(dir.path(), &keyval::job_keyval(&cfg.label, &cfg.cmdline))
             .map_err(|e| io("keyval", e))?;
         std::fs::create_dir_all(dir.path().join("debug")).map_err(|e| io("debug/", e))?;
         let log = Logs::open(&dir.path().join("debug"), "autorun", echo(cfg.console))
@@ -451,46 +452,6 @@ impl JobApi for Job {
     fn profilers(&self) -> &Mutex<ProfilerManager> {
         &self.profilers
     }
-}
-
-fn job_keyval(label: &str, cmdline: &str) -> BTreeMap<String, String> {
-    [
-        ("status_version", "1".to_string()),
-        ("job_started", chrono::Utc::now().timestamp().to_string()),
-        ("hostname", hostname()),
-        ("user", username()),
-        ("label", label.to_string()),
-        ("autorun_version", env!("CARGO_PKG_VERSION").to_string()),
-        ("cmdline", cmdline.replace('\n', " ")),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect()
-}
-
-fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|h| h.trim().to_string())
-        .unwrap_or_else(|_| "localhost".into())
-}
-
-/// The login name: `$USER`, else the passwd entry of our uid, else the uid itself.
-fn username() -> String {
-    if let Ok(user) = std::env::var("USER") {
-        return user;
-    }
-    // SAFETY: getuid cannot fail.
-    let uid = unsafe { libc::getuid() };
-    std::fs::read_to_string("/etc/passwd")
-        .ok()
-        .and_then(|passwd| {
-            passwd.lines().find_map(|line| {
-                let mut fields = line.split(':');
-                let name = fields.next()?;
-                (fields.nth(1)? == uid.to_string()).then(|| name.to_string())
-            })
-        })
-        .unwrap_or_else(|| uid.to_string())
 }
 
 /// The console echo of log lines, with `-v`.
