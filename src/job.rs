@@ -184,11 +184,6 @@ impl Job {
         Dynamic::from(JobHandle(me))
     }
 
-    /// The verdicts so far.
-    pub fn outcomes(&self) -> Vec<TestOutcome> {
-        lock(&self.outcomes).clone()
-    }
-
     fn record_line(
         &self,
         code: &str,

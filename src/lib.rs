@@ -38,21 +38,19 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
             return e.exit_code();
         }
     };
+    use cli::Command;
+    if matches!(
+        cli.command,
+        Command::Check(_) | Command::List(_) | Command::Api(_)
+    ) {
+        die_on_closed_pipe();
+    }
     let result = match cli.command {
-        cli::Command::Run(cmd) => run::run(cmd, cmdline),
-        cli::Command::Repl(cmd) => repl::run(cmd, cmdline),
-        cli::Command::Check(cmd) => {
-            die_on_closed_pipe();
-            introspect::check(cmd)
-        }
-        cli::Command::List(cmd) => {
-            die_on_closed_pipe();
-            introspect::list(cmd)
-        }
-        cli::Command::Api(cmd) => {
-            die_on_closed_pipe();
-            introspect::api(cmd)
-        }
+        Command::Run(cmd) => run::run(cmd, cmdline),
+        Command::Repl(cmd) => repl::run(cmd, cmdline),
+        Command::Check(cmd) => introspect::check(cmd),
+        Command::List(cmd) => introspect::list(cmd),
+        Command::Api(cmd) => introspect::api(cmd),
     };
     result.unwrap_or_else(|e| {
         eprintln!("autorun: {e}");

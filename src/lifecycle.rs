@@ -195,22 +195,13 @@ impl<'a> Lifecycle<'a> {
             self.run_once_with_retry(profile_only)
                 .map_err(|f| body_status(f, self.current))?;
         }
-        self.current = "execute";
-        let msg = failure_message(&self.failed_constraints);
-        if !msg.is_empty() {
-            return Err(body_status(
-                Failure::new(FailureKind::Outcome(Status::Fail), msg),
-                "execute",
-            ));
-        }
-        Ok(())
+        self.constraint_verdict()
+            .map_err(|f| body_status(f, "execute"))
     }
 
     /// Calls a lifecycle function; unhandled errors are FAIL in the body, ERROR elsewhere.
     fn phase(&mut self, name: &'static str, in_body: bool) -> Res {
-        self.call(name)
-            .map(drop)
-            .map_err(|f| raised(f, name, in_body))
+        self.call(name).map_err(|f| raised(f, name, in_body))
     }
 
     fn profilers(&self) -> MutexGuard<'_, ProfilerManager> {
@@ -299,6 +290,12 @@ impl<'a> Lifecycle<'a> {
             self.run_once_profiling()?;
         }
         self.call("postprocess")?;
+        self.constraint_verdict()
+    }
+
+    /// The original's `process_failed_constraints`: FAIL with every analysed iteration's
+    /// failed constraints, raised by the execute loop itself.
+    fn constraint_verdict(&mut self) -> Result<(), Failure> {
         self.current = "execute";
         let msg = failure_message(&self.failed_constraints);
         if !msg.is_empty() {

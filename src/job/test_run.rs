@@ -16,7 +16,7 @@ use crate::engine::{Engine, JobApi, Map, TestInfo, TestObj};
 use crate::lifecycle::{Lifecycle, Raised};
 use crate::results::writer::TestWriter;
 use crate::results::{create_test_dirs, ResultsError};
-use crate::status::{Level, LogSink, Settings, Status, TestOutcome};
+use crate::status::{Level, LogSink, Status, TestOutcome};
 
 /// A test that has started (directories, writer, tmpdir, `START` line) and not finished.
 pub struct OpenTest {
@@ -250,24 +250,6 @@ impl Job {
         if let Some(dir) = entered.previous_dir {
             let _ = std::env::set_current_dir(dir);
         }
-    }
-
-    /// The lifecycle settings and profilers of this job, for running phases by hand.
-    pub fn lifecycle<'a>(
-        &'a self,
-        engine: &'a Engine,
-        open: &'a OpenTest,
-        settings: &'a Settings,
-    ) -> Lifecycle<'a> {
-        Lifecycle::new(
-            engine,
-            &self.ctx,
-            &open.spec.script,
-            open.test.clone(),
-            open.args.clone(),
-            settings,
-            &self.profilers,
-        )
     }
 }
 
