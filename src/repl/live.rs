@@ -246,19 +246,9 @@ impl<'a> Live<'a> {
             return Err("no script to reload: this session was opened without one".into());
         };
         let shown = self.script().path().to_path_buf();
-        let source = std::fs::read_to_string(&file)
-            .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
-        let mut script =
-            TestScript::compile(self.engine, &shown, &source).map_err(|e| e.rendered)?;
-        if script.is_test() {
-            script.load_constants(self.engine).map_err(|f| {
-                format!(
-                    "{}: the top level failed while loading: {}",
-                    shown.display(),
-                    f.message
-                )
-            })?;
-        }
+        // The session runs inside the test's output directory, so the script is loaded
+        // from its absolute path: a relative one would send `import` to the wrong place.
+        let script = crate::run::load_script(self.engine, &file).map_err(|e| e.to_string())?;
         let run_top_level = self.kind == Kind::Test;
         let loaded = self
             .session

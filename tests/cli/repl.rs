@@ -364,3 +364,16 @@ fn the_sleeptest_session_from_the_issue() {
     );
     assert!(read("status.log").contains("GOOD\tsleeptest\tsleeptest\t"));
 }
+
+#[test]
+fn reload_keeps_imports_working_for_a_relatively_named_script() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scripts");
+    let f = Fixture::new("imports.rhai");
+    copy_tree(&root.join("lib"), &f.dir.path().join("lib"));
+    let mut repl = Repl::spawn(f.dir.path(), &["repl", "imports.rhai", "--results", "res"]);
+    repl.send(":call run_once\n:reload\n:call run_once\n:quit\n");
+    let (code, out, err) = repl.finish();
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert_has(&out, &["reloaded imports.rhai\n"]);
+    assert_eq!(out.matches("run_once: ok\n").count(), 2, "{out}");
+}
