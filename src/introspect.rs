@@ -15,7 +15,7 @@ use std::sync::Arc;
 use crate::cli::{ApiArgs, CheckArgs, ListArgs};
 use crate::engine::ctx::HostCtx;
 use crate::engine::inspect::{self, Constants};
-use crate::engine::script::{TestScript, LIFECYCLE};
+use crate::engine::script::LIFECYCLE;
 use crate::engine::Host;
 use crate::error::Error;
 
@@ -75,14 +75,7 @@ struct Described {
 /// Reads, compiles and describes `path`. `Err` carries the message for stderr (the
 /// caret rendering for a compile error).
 fn describe(host: &Host, path: &Path) -> Result<Described, Error> {
-    let source = std::fs::read_to_string(path).map_err(|source| Error::ReadScript {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let mut script =
-        TestScript::compile(host.engine(), path, &source).map_err(|e| Error::Compile {
-            rendered: e.rendered,
-        })?;
+    let mut script = crate::run::compile_script(host.engine(), path)?;
     let constants = if script.is_test() {
         inspect::read_constants(&mut script)
     } else {
@@ -94,7 +87,7 @@ fn describe(host: &Host, path: &Path) -> Result<Described, Error> {
             script.functions().get(*n).map(|f| Lifecycle {
                 name: n.to_string(),
                 params: f.params.clone(),
-                doc: inspect::strip_doc(&f.doc),
+                doc: f.doc.clone(),
             })
         })
         .collect();
@@ -103,9 +96,7 @@ fn describe(host: &Host, path: &Path) -> Result<Described, Error> {
         name: test_name(path),
         path: path.to_path_buf(),
         is_test: script.is_test(),
-        // TestScript strips `///` from the first line of a doc block only; strip_doc
-        // cleans every line (a no-op once the comment is plain text).
-        description: inspect::strip_doc(&script.description()),
+        description: script.description(),
         constants,
         functions,
         params,

@@ -30,13 +30,7 @@ pub fn interruptible_host() -> Host {
 
 /// Reads and compiles a script; a test's top level runs once to read its constants.
 pub fn load_script(engine: &Engine, path: &Path) -> Result<TestScript, Error> {
-    let source = std::fs::read_to_string(path).map_err(|source| Error::ReadScript {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let mut script = TestScript::compile(engine, path, &source).map_err(|e| Error::Compile {
-        rendered: e.rendered,
-    })?;
+    let mut script = compile_script(engine, path)?;
     if script.is_test() {
         script.load_constants(engine).map_err(|f| Error::Load {
             path: path.to_path_buf(),
@@ -44,6 +38,17 @@ pub fn load_script(engine: &Engine, path: &Path) -> Result<TestScript, Error> {
         })?;
     }
     Ok(script)
+}
+
+/// Reads and compiles a script without running any of it.
+pub fn compile_script(engine: &Engine, path: &Path) -> Result<TestScript, Error> {
+    let source = std::fs::read_to_string(path).map_err(|source| Error::ReadScript {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    TestScript::compile(engine, path, &source).map_err(|e| Error::Compile {
+        rendered: e.rendered,
+    })
 }
 
 /// Types the `key=value` words and, for a test, checks them against what it accepts.
