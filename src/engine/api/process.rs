@@ -10,8 +10,9 @@ use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use rhai::{Dynamic, Engine, FuncRegistration};
+use rhai::{CustomType, Dynamic, Engine, TypeBuilder};
 
+use super::register::{doc_comment, HostFn};
 use crate::engine::ctx::{HostCtx, Stop};
 
 /// How often waits look at the child and at the cancellation state.
@@ -315,14 +316,6 @@ impl Process {
     }
 }
 
-/// A method of `Process`: `params` after the receiver, then the return type, and its doc.
-fn method(reg: FuncRegistration, params: &[&str], doc: &str) -> FuncRegistration {
-    let params = std::iter::once("process: &mut Process").chain(params.iter().copied());
-    reg.with_volatility(true)
-        .with_params_info(params)
-        .with_comments([super::register::doc_comment(doc)])
-}
-
 fn wait_secs(ctx: &HostCtx, p: &Process, secs: f64) -> Result<Dynamic, Box<rhai::EvalAltResult>> {
     let timeout = Duration::try_from_secs_f64(secs).map_err(|_| {
         format!("Process.wait: timeout must be a number of seconds >= 0, got {secs}")
@@ -333,66 +326,59 @@ fn wait_secs(ctx: &HostCtx, p: &Process, secs: f64) -> Result<Dynamic, Box<rhai:
     }
 }
 
+impl CustomType for Process {
+    fn build(mut builder: TypeBuilder<Self>) {
+        builder.with_name("Process").with_comments(&[&doc_comment(
+            "A background process started by `utils::start`; killed with its process group \
+             when the test ends.",
+        )]);
+    }
+}
+
 /// Registers the `Process` type returned by `utils::start`, with its property `pid`,
 /// `command`, and methods `is_running()`, `wait()`, `wait(seconds)` and `kill()`.
 pub(crate) fn register_type(engine: &mut Engine, ctx: &Arc<HostCtx>) {
     type Res<T> = Result<T, Box<rhai::EvalAltResult>>;
-    engine.register_type_with_name::<Process>("Process");
+    engine.build_type::<Process>();
     let text = |p: &mut Process| format!("Process({}: {})", p.pid, p.cmd);
     engine
         .register_fn("to_string", text)
         .register_fn("to_debug", text);
-    let getter = FuncRegistration::new_getter;
-    method(
-        getter("pid"),
-        &["int"],
-        "The process id, which is also its process group id.",
-    )
-    .register_into_engine(engine, |p: &mut Process| i64::from(p.pid));
-    method(
-        getter("command"),
-        &["string"],
-        "The command line it was started with.",
-    )
-    .register_into_engine(engine, |p: &mut Process| p.cmd.clone());
-    let new = FuncRegistration::new;
-    method(
-        new("is_running"),
-        &["bool"],
-        "True while the process has not exited.",
-    )
-    .register_into_engine(engine, |p: &mut Process| p.status().is_none());
+    HostFn::getter("pid", "The process id, which is also its process group id.")
+        .register(engine, |p: &mut Process| i64::from(p.pid));
+    HostFn::getter("command", "The command line it was started with.")
+        .register(engine, |p: &mut Process| p.cmd.clone());
+    HostFn::new("is_running", &[], "True while the process has not exited.")
+        .register(engine, |p: &mut Process| p.status().is_none());
     let c = Arc::clone(ctx);
-    method(
-        new("wait"),
-        &["int"],
+    HostFn::new(
+        "wait",
+        &[],
         "Waits for the process to exit and returns its exit status (-N when signal N
          killed it). When the test is interrupted or times out, the process is killed.",
     )
-    .register_into_engine(engine, move |p: &mut Process| -> Res<i64> {
+    .register(engine, move |p: &mut Process| -> Res<i64> {
         let code = p.wait(&c, None).map_err(Stop::into_error)?;
         Ok(code.unwrap_or(-1))
     });
     let doc = "Waits at most `seconds` (int or float) for the process to exit and returns
         its exit status, or () when it is still running (it keeps running).";
     let c = Arc::clone(ctx);
-    method(new("wait"), &["seconds: float", "?"], doc)
-        .register_into_engine(engine, move |p: &mut Process, secs: f64| {
-            wait_secs(&c, p, secs)
-        });
+    HostFn::new("wait", &["seconds"], doc).register(engine, move |p: &mut Process, secs: f64| {
+        wait_secs(&c, p, secs)
+    });
     let c = Arc::clone(ctx);
-    method(new("wait"), &["seconds: int", "?"], doc)
-        .register_into_engine(engine, move |p: &mut Process, secs: i64| {
-            wait_secs(&c, p, secs as f64)
-        });
+    HostFn::new("wait", &["seconds"], doc).register(engine, move |p: &mut Process, secs: i64| {
+        wait_secs(&c, p, secs as f64)
+    });
     let c = Arc::clone(ctx);
-    method(
-        new("kill"),
-        &["int"],
+    HostFn::new(
+        "kill",
+        &[],
         "Kills the process and its whole process group with SIGKILL, waits for it and
          returns its exit status: -9, or the status it had already exited with.",
     )
-    .register_into_engine(engine, move |p: &mut Process| -> Res<i64> {
+    .register(engine, move |p: &mut Process| -> Res<i64> {
         p.kill(&c).map_err(Stop::into_error)
     });
 }

@@ -103,9 +103,7 @@ pub fn api(host: &Host) -> Result<Api, String> {
             .zip(&custom)
             .map(|(t, (_, name))| ApiType {
                 name: name.clone(),
-                doc: Some(doc_comments(t))
-                    .filter(|d| !d.is_empty())
-                    .unwrap_or_else(|| docs::type_doc(name).to_string()),
+                doc: doc_comments(t),
                 members: Vec::new(),
             })
             .collect(),

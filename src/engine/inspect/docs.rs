@@ -1,8 +1,7 @@
 //! What the engine's metadata cannot say. Host functions carry their own parameter names
-//! and docs (`HostFn` in `engine::api::test_obj`, `utils::func`), and host types their
-//! doc (`CustomType::build`), so this only holds Rhai's `print` and `debug` statements,
-//! which are not functions, the doc of a type registered without one (`Process`), and the
-//! order of the modules in the listing.
+//! and docs (`HostFn` and `func` in `engine::api::register`), and host types their doc
+//! (`CustomType::build`), so this only holds Rhai's `print` and `debug` statements, which
+//! are not functions, and the order of the modules in the listing.
 
 use super::api::{ApiFn, FnKind, Param};
 
@@ -42,17 +41,6 @@ pub(super) fn extra(entry: &Entry) -> ApiFn {
             .collect(),
         returns: None,
         doc: entry.doc.to_string(),
-    }
-}
-
-/// What a host type registered without doc comments is; `""` for any other. `Process`
-/// (`engine::api::process`) is registered with `register_type_with_name`; giving it a
-/// `CustomType::build` with `with_comments`, as `Test`, `Job` and `Profilers` have, would
-/// make this entry dead.
-pub(super) fn type_doc(name: &str) -> &'static str {
-    match name {
-        "Process" => "A background process started by `utils::start`; killed with its process group when the test ends.",
-        _ => "",
     }
 }
 
