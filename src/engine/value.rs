@@ -17,25 +17,10 @@ pub fn from_arg(value: &ArgValue) -> Dynamic {
     }
 }
 
-/// The Rhai value of a JSON value (integers stay integers).
+/// The Rhai value of a JSON value: integers stay integers (too large ones become floats),
+/// null is `()`; the same conversion as `json::parse`.
 pub fn from_json(value: &serde_json::Value) -> Dynamic {
-    match value {
-        serde_json::Value::Null => Dynamic::UNIT,
-        serde_json::Value::Bool(b) => Dynamic::from(*b),
-        serde_json::Value::Number(n) => match n.as_i64() {
-            Some(i) => Dynamic::from(i),
-            None => Dynamic::from(n.as_f64().unwrap_or(f64::NAN)),
-        },
-        serde_json::Value::String(s) => Dynamic::from(s.clone()),
-        serde_json::Value::Array(a) => Dynamic::from_array(a.iter().map(from_json).collect()),
-        serde_json::Value::Object(o) => {
-            let map: Map = o
-                .iter()
-                .map(|(k, v)| (k.as_str().into(), from_json(v)))
-                .collect();
-            Dynamic::from_map(map)
-        }
-    }
+    rhai::serde::to_dynamic(value).expect("every JSON value has a Rhai value")
 }
 
 /// A keyval value: integers as digits, floats in shortest round-trip form, strings as
@@ -150,6 +135,17 @@ mod tests {
         assert_eq!(literal(&arr), "[4096, 65536]");
         assert_eq!(literal(&Dynamic::from(2.0_f64)), "2.0");
         assert_eq!(literal(&from_arg(&ArgValue::Int(1))), "1");
+    }
+
+    #[test]
+    fn json_values_keep_integers_and_map_null_to_unit() {
+        let v = from_json(
+            &serde_json::json!({"i": 4096, "f": 0.5, "n": null, "big": u64::MAX, "s": "x", "a": [true]}),
+        );
+        assert_eq!(
+            format!("{v:?}"),
+            r#"#{"a": [true], "big": 1.8446744073709552e19, "f": 0.5, "i": 4096, "n": (), "s": "x"}"#
+        );
     }
 
     #[test]
