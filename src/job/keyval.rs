@@ -9,7 +9,10 @@ pub(super) fn job_keyval(label: &str, cmdline: &str) -> BTreeMap<String, String>
     [
         ("status_version", "1".to_string()),
         ("job_started", chrono::Utc::now().timestamp().to_string()),
-        ("hostname", hostname()),
+        (
+            "hostname",
+            crate::engine::api::facts::hostname().unwrap_or_else(|_| "localhost".into()),
+        ),
         ("user", username()),
         ("label", label.to_string()),
         ("autorun_version", env!("CARGO_PKG_VERSION").to_string()),
@@ -18,12 +21,6 @@ pub(super) fn job_keyval(label: &str, cmdline: &str) -> BTreeMap<String, String>
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
     .collect()
-}
-
-fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|h| h.trim().to_string())
-        .unwrap_or_else(|_| "localhost".into())
 }
 
 /// The login name: `$USER`, else the passwd entry of our uid, else the uid itself.

@@ -15,12 +15,13 @@ use crate::status::Level;
 
 type Res<T> = Result<T, Box<EvalAltResult>>;
 
-fn hostname() -> Res<String> {
+/// The host's name (gethostname(2)); also the job keyval's `hostname`.
+pub(crate) fn hostname() -> std::io::Result<String> {
     let mut buf = [0u8; 256];
     // SAFETY: the buffer is valid for its whole length, which is what we pass.
     let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
     if rc != 0 {
-        return Err(format!("utils::hostname: {}", std::io::Error::last_os_error()).into());
+        return Err(std::io::Error::last_os_error());
     }
     let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
     Ok(String::from_utf8_lossy(&buf[..end]).into_owned())
@@ -67,7 +68,9 @@ pub(super) fn register_host(module: &mut Module, ctx: &Arc<HostCtx>) {
          caches; failing to drop them (not root) is ignored.",
     )
     .set_into_module(module, move || drop_caches(&c));
-    func("hostname", &["string"], "The host's name.").set_into_module(module, hostname);
+    func("hostname", &["string"], "The host's name.").set_into_module(module, || -> Res<String> {
+        hostname().map_err(|e| format!("utils::hostname: {e}").into())
+    });
     func(
         "cpu_count",
         &["int"],
